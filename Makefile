@@ -1,0 +1,134 @@
+# Cadre build. `make` builds bin/cadre-agent and bin/cadre-aggregator; `make test` installs
+# missing Debian packages, builds and runs every test. V=1 shows commands, SANITIZE=1 builds
+# with ASan + UBSan (into build/san and build/san/bin so plain objects are never mixed in).
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+BIN ?= build/san/bin
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT = -O1
+else
+BUILD ?= build
+BIN ?= bin
+SANFLAGS =
+OPT = -O2
+endif
+
+CC ?= cc
+PKGS = libprotobuf-c rocksdb libmicrohttpd libcurl inih jansson libzstd libisal gnutls
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $(SANFLAGS) \
+	-I. -I$(BUILD)/proto $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS = $(PKG_LIBS) -lcsv -lcrypto -lz -lsnappy -lm -lpthread
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+PROTO_C = $(BUILD)/proto/cadre.pb-c.c
+PROTO_H = $(BUILD)/proto/cadre.pb-c.h
+
+COMMON_SRC = $(wildcard common/*.c)
+AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGG_SRC = $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
+EXP_SRC = $(wildcard exporters/*.c)
+GEN_SRC = $(wildcard tools/gen/*.c)
+UNIT_SRC = $(wildcard tests/unit/*_test.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+COMMON_OBJ = $(call obj,$(COMMON_SRC)) $(BUILD)/proto/cadre.pb-c.o
+AGENT_OBJ = $(call obj,$(AGENT_SRC))
+AGG_OBJ = $(call obj,$(AGG_SRC))
+EXP_OBJ = $(call obj,$(EXP_SRC))
+
+LIB_COMMON = $(BUILD)/libcadre_common.a
+LIB_AGENT = $(BUILD)/libcadre_agent.a
+LIB_AGG = $(BUILD)/libcadre_aggregator.a
+LIB_EXP = $(BUILD)/libcadre_exporters.a
+LIBS_ALL = $(LIB_AGG) $(LIB_AGENT) $(LIB_EXP) $(LIB_COMMON)
+
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+PROGS = $(BIN)/cadre-agent $(BIN)/cadre-aggregator $(if $(GEN_SRC),$(BIN)/cadre-gen)
+
+.PHONY: all deps test check unit integration lint clean bench demo demo-stop fuzz
+all: $(PROGS)
+
+deps:
+	$(Q)bash scripts/install-deps.sh
+
+$(PROTO_C) $(PROTO_H): proto/cadre.proto
+	@mkdir -p $(BUILD)/proto
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
+
+$(BUILD)/proto/cadre.pb-c.o: $(PROTO_C)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Every object may include the generated header.
+$(BUILD)/%.o: %.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_COMMON): $(COMMON_OBJ)
+$(LIB_AGENT): $(AGENT_OBJ)
+$(LIB_AGG): $(AGG_OBJ)
+$(LIB_EXP): $(EXP_OBJ)
+$(BUILD)/lib%.a:
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/cadre-agent: $(BUILD)/agent/main.o $(LIB_AGENT) $(LIB_COMMON)
+	@mkdir -p $(BIN)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/cadre-aggregator: $(BUILD)/aggregator/main.o $(LIB_AGG) $(LIB_EXP) $(LIB_COMMON)
+	@mkdir -p $(BIN)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/cadre-gen: $(call obj,$(GEN_SRC)) $(LIB_COMMON)
+	@mkdir -p $(BIN)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%_test: $(BUILD)/tests/unit/%_test.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# `make test` (alias `check`): packages, build, unit tests, then integration tests.
+test check: deps
+	$(Q)$(MAKE) --no-print-directory all units
+	$(Q)BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) bash tests/run.sh
+
+units: $(UNIT_BIN)
+
+lint:
+	$(Q)clang-format --dry-run --Werror $(COMMON_SRC) $(AGENT_SRC) $(AGG_SRC) $(EXP_SRC) agent/main.c aggregator/main.c $(wildcard */*.h)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -I. common agent aggregator exporters
+
+bench: all
+	$(Q)bash bench/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh start
+
+demo-stop:
+	$(Q)bash scripts/demo.sh stop
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

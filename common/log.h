@@ -1,0 +1,19 @@
+/* log.h - leveled logging to stderr, one line per message. Thread-safe. */
+#ifndef CADRE_LOG_H
+#define CADRE_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Messages below this level are dropped (default LOG_INFO). */
+void log_set_level(enum log_level lvl);
+/* Sets the program name printed before each line (not copied: pass a literal). */
+void log_set_prog(const char *prog);
+
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif
