@@ -16,14 +16,14 @@ run_one() {
   local name=$1; shift
   if [ -n "${TESTS:-}" ] && ! grep -qE "$TESTS" <<<"$name"; then return; fi
   local start=$SECONDS
-  if "$@" >"$logdir/$name.log" 2>&1; then
+  if "$@" >"$logdir/${name//\//_}.log" 2>&1; then
     pass=$((pass + 1))
     printf 'ok   %-40s %3ds\n' "$name" $((SECONDS - start))
   else
     fail=$((fail + 1))
     failed+=("$name")
     printf 'FAIL %-40s %3ds\n' "$name" $((SECONDS - start))
-    sed 's/^/     | /' "$logdir/$name.log" | tail -n 60
+    sed 's/^/     | /' "$logdir/${name//\//_}.log" | tail -n 60
   fi
 }
 
