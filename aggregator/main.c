@@ -1,7 +1,147 @@
-/* main.c - cadre-aggregator entry point (placeholder until the aggregator lands). */
+/* main.c - cadre-aggregator: the daemon (--config FILE) and the export subcommand. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/config.h"
+#include "aggregator/http.h"
+#include "aggregator/ingest.h"
+#include "aggregator/selfmetrics.h"
+#include "aggregator/snapshot.h"
+#include "aggregator/store.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+
+#define EX_USAGE 64
+#define EX_CONFIG 78
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "cadre-aggregator: not built yet\n");
-    return 1;
+    fprintf(f,
+            "usage: cadre-aggregator --config FILE\n"
+            "       cadre-aggregator --check --config FILE\n"
+            "\n"
+            "Receives protobuf batches from cadre-agent on POST /v1/ingest, keeps them in\n"
+            "RocksDB and serves workforce KPIs on GET /metrics (Prometheus) and\n"
+            "GET /api/v1/kpis?window=W[&by=B][&format=json|csv]. Runs in the foreground;\n"
+            "SIGTERM finishes requests in flight and exits 0, SIGHUP re-reads the tokens files.\n"
+            "\n"
+            "options:\n"
+            "  -c, --config FILE   configuration (INI)\n"
+            "      --check         validate the configuration and exit (0, or 78 on error)\n"
+            "  -v, --verbose       debug logging\n"
+            "  -h, --help          this text\n"
+            "      --version       print the version\n"
+            "\n"
+            "configuration keys (default, meaning):\n");
+    agg_config_usage();
+}
+
+static int run_daemon(struct agg_config *cfg)
+{
+    char err[512];
+    struct store *store = NULL;
+    struct ingest *ing = NULL;
+    struct refresher *ref = NULL;
+    struct http_server *http = NULL;
+    int rc = 1;
+
+    /* Signals are taken by sigwait() in this thread only. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (store_open(&store, cfg->db_path, cfg->sync_writes, false, err, sizeof err)) {
+        log_error("%s", err);
+        goto out;
+    }
+    struct kpi_params params;
+    kpi_params_init(&params, cfg);
+    if (refresher_start(&ref, store, &params, cfg->kpi_refresh_interval_s)) {
+        log_error("cannot start the KPI refresh thread");
+        goto out;
+    }
+    ingest_new(&ing, store, refresher_notify, ref);
+    if (http_start(&http, cfg, ing, ref, err, sizeof err)) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("cadre-aggregator %s listening on %s, database %s", CADRE_VERSION, cfg->listen,
+             cfg->db_path);
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig))
+            continue;
+        if (sig == SIGHUP) {
+            if (http_reload_tokens(http, err, sizeof err))
+                log_error("reload: %s (keeping the old tokens)", err);
+            else
+                log_info("reload: tokens files re-read");
+            continue;
+        }
+        log_info("signal %d: finishing requests and closing the store", sig);
+        break;
+    }
+    rc = 0;
+out:
+    http_stop(http);
+    refresher_stop(ref);
+    ingest_free(ing);
+    store_close(store);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    log_set_prog("cadre-aggregator");
+    const char *config = NULL;
+    int check = 0;
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'C'},
+        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config = optarg; break;
+        case 'C': check = 1; break;
+        case 'v': log_set_level(LOG_DEBUG); break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("cadre-aggregator %s\n", CADRE_VERSION); return 0;
+        default: usage(stderr); return EX_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "cadre-aggregator: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return EX_USAGE;
+    }
+    if (!config) {
+        fprintf(stderr, "cadre-aggregator: --config FILE is required (see --help)\n");
+        return EX_USAGE;
+    }
+    struct agg_config cfg;
+    char err[512];
+    if (agg_config_load(&cfg, config, err, sizeof err)) {
+        log_error("%s", err);
+        agg_config_free(&cfg);
+        return EX_CONFIG;
+    }
+    int rc;
+    if (check) {
+        printf("%s: ok\n", config);
+        rc = 0;
+    } else {
+        rc = run_daemon(&cfg);
+    }
+    agg_config_free(&cfg);
+    return rc;
 }

@@ -1,0 +1,44 @@
+/* config.h - the aggregator's INI configuration ([aggregator] and [remote_write]). */
+#ifndef CADRE_AGG_CONFIG_H
+#define CADRE_AGG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct agg_config {
+    char *listen;      /* host:port */
+    char *db_path;
+    char *tokens_file; /* lines "agent_id token" */
+    char *read_tokens_file;
+    char *tls_cert_file, *tls_key_file, *tls_client_ca_file;
+    int64_t min_group_size;
+    int32_t as_of;     /* day number; valid when has_as_of */
+    bool has_as_of;
+    int64_t contract_hours_micro; /* contract_hours_per_week in millionths */
+    char **literacy_courses;      /* NULL-terminated; empty list = every course counts */
+    size_t n_literacy_courses;
+    uint64_t max_body_bytes;
+    bool sync_writes;
+    int64_t kpi_refresh_interval_s;
+    /* Burnout thresholds in millionths (ratios, seconds) or counts. */
+    int64_t burnout_overtime_ratio, burnout_long_shift_share, burnout_wow8_seconds,
+        burnout_sickness_ratio;
+    int64_t burnout_short_rests, burnout_min_flags;
+    /* [remote_write] */
+    char *rw_url, *rw_token_file, *rw_external_labels;
+    int64_t rw_interval_s;
+};
+
+/* Reads the file at path into *cfg (defaults for absent keys). On error returns -EINVAL
+ * and writes "FILE:LINE: message" into err. Free with agg_config_free(). */
+int agg_config_load(struct agg_config *cfg, const char *path, char *err, size_t errlen);
+void agg_config_free(struct agg_config *cfg);
+
+/* Prints the config keys with their defaults and help (for --help). */
+void agg_config_usage(void);
+
+/* The as-of day: as_of when set, else yesterday in local time. */
+int32_t agg_config_as_of(const struct agg_config *cfg);
+
+#endif

@@ -1,0 +1,388 @@
+/* http.c - routes: POST /v1/ingest, GET /metrics, GET /api/v1/kpis, GET /healthz. */
+#include "aggregator/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "aggregator/selfmetrics.h"
+#include "aggregator/tokens.h"
+#include "common/log.h"
+#include "common/sbuf.h"
+#include "common/xalloc.h"
+#include "exporters/prom.h"
+#include "exporters/rows.h"
+
+struct http_server {
+    struct MHD_Daemon *d;
+    const struct agg_config *cfg;
+    struct ingest *ing;
+    struct refresher *ref;
+    pthread_rwlock_t tokens_lock;
+    struct tokens *agents;  /* guarded by tokens_lock */
+    struct tokens *readers; /* NULL: /metrics and /api are open */
+};
+
+/* Per-request state of a POST. */
+struct req {
+    struct sbuf body;
+    int status;       /* non-zero: answer this once the body is drained */
+    char msg[160];
+    char agent[65];   /* the token's agent id */
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    struct sbuf b = {0};
+    sbuf_printf(&b, "%s\n", msg);
+    size_t len;
+    char *p = sbuf_take(&b, &len);
+    return reply(c, status, "text/plain; charset=utf-8", p, len);
+}
+
+/* The bearer token of the request, or NULL. */
+static const char *bearer(struct MHD_Connection *c, size_t *len)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    *len = strlen(h);
+    while (*len && (h[*len - 1] == ' ' || h[*len - 1] == '\t'))
+        (*len)--;
+    return *len ? h : NULL;
+}
+
+/* Looks the request's token up in the agents file; copies the agent id. */
+static int agent_of(struct http_server *h, struct MHD_Connection *c, char *agent)
+{
+    size_t len;
+    const char *tok = bearer(c, &len);
+    if (!tok)
+        return -1;
+    pthread_rwlock_rdlock(&h->tokens_lock);
+    const char *id = tokens_lookup(h->agents, tok, len);
+    if (id)
+        snprintf(agent, 65, "%s", id);
+    pthread_rwlock_unlock(&h->tokens_lock);
+    return id ? 0 : -1;
+}
+
+static int reader_ok(struct http_server *h, struct MHD_Connection *c)
+{
+    pthread_rwlock_rdlock(&h->tokens_lock);
+    int ok = 1;
+    if (h->readers) {
+        size_t len;
+        const char *tok = bearer(c, &len);
+        ok = tok && tokens_lookup(h->readers, tok, len) != NULL;
+    }
+    pthread_rwlock_unlock(&h->tokens_lock);
+    return ok;
+}
+
+/* Inflates a gzip body of at most max bytes. Returns 0, -E2BIG past max, -EINVAL when
+ * the data is not gzip. Caller frees *out. */
+static int gunzip(const char *in, size_t len, uint64_t max, char **out, size_t *outlen)
+{
+    z_stream z = {0};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return -EINVAL;
+    struct sbuf b = {0};
+    char chunk[65536];
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    int rc, ret = 0;
+    do {
+        z.next_out = (Bytef *)chunk;
+        z.avail_out = sizeof chunk;
+        rc = inflate(&z, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END) {
+            ret = -EINVAL;
+            break;
+        }
+        sbuf_add(&b, chunk, sizeof chunk - z.avail_out);
+        if (b.len > max) {
+            ret = -E2BIG;
+            break;
+        }
+        if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+            ret = -EINVAL; /* truncated stream */
+            break;
+        }
+    } while (rc != Z_STREAM_END);
+    inflateEnd(&z);
+    if (ret) {
+        sbuf_free(&b);
+        return ret;
+    }
+    *out = sbuf_take(&b, outlen);
+    return 0;
+}
+
+static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connection *c,
+                                     struct req *rq)
+{
+    if (rq->status)
+        return reply_text(c, (unsigned)rq->status, rq->msg);
+    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ctype || strncmp(ctype, "application/x-protobuf", 22) != 0)
+        return reply_text(c, 400, "Content-Type must be application/x-protobuf");
+    const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    const char *body = rq->body.p ? rq->body.p : "";
+    size_t len = rq->body.len;
+    char *plain = NULL;
+    if (enc && strcasecmp(enc, "gzip") == 0) {
+        int rc = gunzip(body, len, h->cfg->max_body_bytes, &plain, &len);
+        if (rc == -E2BIG)
+            return reply_text(c, 413, "body exceeds max_body_bytes after gzip decompression");
+        if (rc)
+            return reply_text(c, 400, "body is not valid gzip");
+        body = plain;
+    } else if (enc && strcasecmp(enc, "identity") != 0) {
+        return reply_text(c, 415, "Content-Encoding must be gzip or identity");
+    }
+    char msg[256];
+    int status = ingest_batch(h->ing, rq->agent, (const uint8_t *)body, len, msg, sizeof msg);
+    xfree(plain);
+    if (status != 200)
+        log_warn("ingest from %s: %d %s", rq->agent, status, msg);
+    return reply_text(c, (unsigned)status, msg);
+}
+
+static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *c)
+{
+    struct sbuf b = {0};
+    struct snapshot *s = snapshot_acquire(h->ref);
+    if (s)
+        sbuf_add(&b, s->kpi_text, s->kpi_len);
+    struct ingest_stats st;
+    ingest_stats(h->ing, &st);
+    selfmetrics_render(&b, &st, s);
+    ingest_stats_free(&st);
+    snapshot_release(h->ref, s);
+    size_t len;
+    char *p = sbuf_take(&b, &len);
+    return reply(c, 200, PROM_CONTENT_TYPE, p, len);
+}
+
+static int known_by(const char *by)
+{
+    for (const char *const *b = kpi_breakdowns; *b; b++)
+        if (strcmp(*b, by) == 0)
+            return 1;
+    return 0;
+}
+
+static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *c)
+{
+    const char *window = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window");
+    const char *by = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "by");
+    const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    if (!window)
+        return reply_text(c, 400, "window is required: Nd (1 <= N <= 730) or YYYYQn");
+    if (by && !known_by(by))
+        return reply_text(c, 400, "by must be one of org, site, department, role, tool, "
+                                  "hybrid_role, adoption_cohort");
+    if (format && strcmp(format, "json") && strcmp(format, "csv"))
+        return reply_text(c, 400, "format must be json or csv");
+    struct snapshot *s = snapshot_acquire(h->ref);
+    if (!s)
+        return reply_text(c, 503, "KPIs are not computed yet; retry in a few seconds");
+    int32_t ws, we;
+    char err[160];
+    if (kpi_window_parse(window, s->params.as_of, &ws, &we, err, sizeof err)) {
+        snapshot_release(h->ref, s);
+        return reply_text(c, 400, err);
+    }
+    struct kpi_table t = {.as_of = s->params.as_of};
+    kpi_compute_window(s->model, &s->params, window, &t);
+    snapshot_release(h->ref, s);
+    struct rows_opts o = {.by = by};
+    struct sbuf b = {0};
+    int csv = format && strcmp(format, "csv") == 0;
+    if (csv)
+        rows_csv(&b, &t, &o);
+    else
+        rows_json(&b, &t, &o);
+    kpi_table_clear(&t);
+    size_t len;
+    char *p = sbuf_take(&b, &len);
+    return reply(c, 200, csv ? "text/csv; charset=utf-8" : "application/json", p, len);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct http_server *h = cls;
+    int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (strcmp(url, "/v1/ingest") == 0 && is_post) {
+        struct req *rq = *con_cls;
+        if (!rq) {
+            rq = xcalloc(1, sizeof *rq);
+            *con_cls = rq;
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (agent_of(h, c, rq->agent)) {
+                rq->status = 401;
+                snprintf(rq->msg, sizeof rq->msg, "missing or unknown bearer token");
+            } else if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body_bytes) {
+                rq->status = 413;
+                snprintf(rq->msg, sizeof rq->msg, "body exceeds max_body_bytes");
+            }
+            return MHD_YES;
+        }
+        if (*upload_size) {
+            if (!rq->status && rq->body.len + *upload_size > h->cfg->max_body_bytes) {
+                rq->status = 413;
+                snprintf(rq->msg, sizeof rq->msg, "body exceeds max_body_bytes");
+                sbuf_free(&rq->body);
+            }
+            if (!rq->status)
+                sbuf_add(&rq->body, upload, *upload_size);
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        return finish_ingest(h, c, rq);
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+        return reply_text(c, 405, "method not allowed");
+    if (strcmp(url, "/healthz") == 0)
+        return reply_text(c, 200, "ok");
+    if (strcmp(url, "/metrics") == 0 || strcmp(url, "/api/v1/kpis") == 0) {
+        if (!reader_ok(h, c))
+            return reply_text(c, 401, "missing or unknown bearer token");
+        return url[1] == 'm' ? serve_metrics(h, c) : serve_kpis(h, c);
+    }
+    return reply_text(c, 404, "not found: try /metrics, /api/v1/kpis, /healthz, /v1/ingest");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    struct req *rq = *con_cls;
+    if (rq) {
+        sbuf_free(&rq->body);
+        xfree(rq);
+        *con_cls = NULL;
+    }
+}
+
+static int load_tokens(struct http_server *h, char *err, size_t errlen)
+{
+    struct tokens *agents = tokens_load(h->cfg->tokens_file, 1, err, errlen);
+    if (!agents)
+        return -EINVAL;
+    struct tokens *readers = NULL;
+    if (h->cfg->read_tokens_file) {
+        readers = tokens_load(h->cfg->read_tokens_file, 0, err, errlen);
+        if (!readers) {
+            tokens_free(agents);
+            return -EINVAL;
+        }
+    }
+    pthread_rwlock_wrlock(&h->tokens_lock);
+    struct tokens *oa = h->agents, *orr = h->readers;
+    h->agents = agents;
+    h->readers = readers;
+    pthread_rwlock_unlock(&h->tokens_lock);
+    tokens_free(oa);
+    tokens_free(orr);
+    return 0;
+}
+
+int http_reload_tokens(struct http_server *h, char *err, size_t errlen)
+{
+    return load_tokens(h, err, errlen);
+}
+
+/* Splits "host:port" or "[v6]:port" and resolves it. */
+static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host) {
+        snprintf(err, errlen, "listen '%s' must be host:port", listen);
+        return -EINVAL;
+    }
+    const char *hs = listen;
+    size_t hl = (size_t)(colon - listen);
+    if (hs[0] == '[' && hl >= 2 && hs[hl - 1] == ']')
+        hs++, hl -= 2;
+    memcpy(host, hs, hl);
+    host[hl] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai;
+    int rc = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai);
+    if (rc) {
+        snprintf(err, errlen, "listen '%s': %s", listen, gai_strerror(rc));
+        return -EINVAL;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+int http_start(struct http_server **out, const struct agg_config *cfg, struct ingest *ing,
+               struct refresher *ref, char *err, size_t errlen)
+{
+    struct http_server *h = xcalloc(1, sizeof *h);
+    h->cfg = cfg;
+    h->ing = ing;
+    h->ref = ref;
+    pthread_rwlock_init(&h->tokens_lock, NULL);
+    struct sockaddr_storage ss;
+    if (load_tokens(h, err, errlen) || resolve(cfg->listen, &ss, err, errlen))
+        goto fail;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not allowed)", cfg->listen);
+        goto fail;
+    }
+    *out = h;
+    return 0;
+fail:
+    tokens_free(h->agents);
+    tokens_free(h->readers);
+    pthread_rwlock_destroy(&h->tokens_lock);
+    xfree(h);
+    return -EINVAL;
+}
+
+void http_stop(struct http_server *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    tokens_free(h->agents);
+    tokens_free(h->readers);
+    pthread_rwlock_destroy(&h->tokens_lock);
+    xfree(h);
+}

@@ -1,0 +1,464 @@
+/* ingest.c - one batch at a time: decode, check, dedupe on (agent, spool, seq), store. */
+#include "aggregator/ingest.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cadre.pb-c.h"
+#include "common/log.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+
+#define META_COUNT "count/"   /* + type name: u64 distinct records */
+#define META_NEWEST "newest/" /* + type name: i64 Unix seconds */
+#define META_AGENT "agent/"   /* + agent id: last_seen_us, spool_bytes, dropped (3 x 8) */
+
+struct ingest {
+    struct store *store;
+    pthread_mutex_t lock; /* one batch at a time; guards everything below */
+    uint64_t batches[BATCH_RESULT_COUNT];
+    uint64_t records[REC_TYPE_MAX + 1];
+    uint64_t rejected[REJ_COUNT];
+    int64_t stored[REC_TYPE_MAX + 1];
+    int64_t newest_s[REC_TYPE_MAX + 1];
+    struct agent_state *agents;
+    size_t nagents, capagents;
+    void (*notify)(void *);
+    void *notify_ud;
+};
+
+const char *batch_result_name(int r)
+{
+    static const char *n[] = {"accepted", "duplicate", "rejected"};
+    return r >= 0 && r < BATCH_RESULT_COUNT ? n[r] : "?";
+}
+
+const char *reject_reason_name(int r)
+{
+    static const char *n[] = {"malformed", "missing_field", "invalid_value"};
+    return r >= 0 && r < REJ_COUNT ? n[r] : "?";
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * US_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static size_t meta_key(char *out, size_t cap, const char *prefix, const char *name)
+{
+    return (size_t)snprintf(out, cap, "%s%s", prefix, name);
+}
+
+static struct agent_state *agent_find(struct ingest *ing, const char *id, int create)
+{
+    for (size_t i = 0; i < ing->nagents; i++)
+        if (strcmp(ing->agents[i].id, id) == 0)
+            return &ing->agents[i];
+    if (!create)
+        return NULL;
+    xgrow((void **)&ing->agents, &ing->capagents, ing->nagents + 1, sizeof *ing->agents);
+    struct agent_state *a = &ing->agents[ing->nagents++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    return a;
+}
+
+static void load_meta(struct ingest *ing)
+{
+    char k[128];
+    for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        char *v;
+        size_t vl;
+        size_t kl = meta_key(k, sizeof k, META_COUNT, rec_type_name(t));
+        if (store_get(ing->store, CF_META, k, kl, &v, &vl) == 1) {
+            if (vl == 8)
+                ing->stored[t] = (int64_t)be_get_u64((uint8_t *)v);
+            xfree(v);
+        }
+        kl = meta_key(k, sizeof k, META_NEWEST, rec_type_name(t));
+        if (store_get(ing->store, CF_META, k, kl, &v, &vl) == 1) {
+            if (vl == 8)
+                ing->newest_s[t] = be_get_i64((uint8_t *)v);
+            xfree(v);
+        }
+    }
+    struct store_iter *it = store_iter_new(ing->store, CF_META);
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t kl, vl;
+        const char *key = store_iter_key(it, &kl);
+        const uint8_t *val = store_iter_value(it, &vl);
+        size_t pl = strlen(META_AGENT);
+        if (kl <= pl || kl - pl > 64 || memcmp(key, META_AGENT, pl) || vl != 24)
+            continue;
+        char id[65];
+        memcpy(id, key + pl, kl - pl);
+        id[kl - pl] = '\0';
+        struct agent_state *a = agent_find(ing, id, 1);
+        a->last_seen_us = be_get_i64(val);
+        a->spool_bytes = be_get_u64(val + 8);
+        a->dropped_records = be_get_u64(val + 16);
+    }
+    store_iter_free(it);
+}
+
+int ingest_new(struct ingest **out, struct store *store, void (*notify)(void *), void *ud)
+{
+    struct ingest *ing = xcalloc(1, sizeof *ing);
+    ing->store = store;
+    ing->notify = notify;
+    ing->notify_ud = ud;
+    pthread_mutex_init(&ing->lock, NULL);
+    load_meta(ing);
+    *out = ing;
+    return 0;
+}
+
+void ingest_free(struct ingest *ing)
+{
+    if (!ing)
+        return;
+    pthread_mutex_destroy(&ing->lock);
+    xfree(ing->agents);
+    xfree(ing);
+}
+
+/* --- record checks ------------------------------------------------------------------ */
+
+static int staff_ok(ProtobufCBinaryData b)
+{
+    return b.len == STAFF_KEY_LEN;
+}
+
+static int label_ok(const char *s)
+{
+    return s && str_is_label(s, strlen(s), 64);
+}
+
+/* Checks one record's body and computes its canonical key into key/klen. Returns -1 when
+ * valid, else the rejection reason. */
+static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
+{
+    int type = r->type;
+    if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
+        return REJ_MALFORMED;
+    static const int body_of[] = {
+        [REC_USAGE] = CADRE__RECORD__BODY_USAGE,       [REC_STAFFING] = CADRE__RECORD__BODY_STAFFING,
+        [REC_SHIFTS] = CADRE__RECORD__BODY_SHIFT,      [REC_ABSENCES] = CADRE__RECORD__BODY_ABSENCE,
+        [REC_EHR] = CADRE__RECORD__BODY_EHR,           [REC_TRAINING] = CADRE__RECORD__BODY_TRAINING,
+    };
+    if (reckey_check(type, r->key.data, r->key.len))
+        return REJ_INVALID_VALUE;
+    if (r->body_case == CADRE__RECORD__BODY__NOT_SET) { /* tombstone */
+        if (type == REC_USAGE)
+            return REJ_INVALID_VALUE; /* log lines are never retracted */
+        memcpy(key, r->key.data, r->key.len);
+        *klen = r->key.len;
+        return -1;
+    }
+    if ((int)r->body_case != body_of[type])
+        return REJ_MALFORMED;
+    switch (type) {
+    case REC_USAGE: {
+        const Cadre__Usage *u = r->usage;
+        if (!staff_ok(u->staff) || !str_is_ident(u->tool, strlen(u->tool)) ||
+            (u->has_minutes_micro && u->minutes_micro < 0) || u->outcome < 0 ||
+            u->outcome > CADRE__OUTCOME__OUTCOME_REJECTED)
+            return REJ_INVALID_VALUE;
+        memcpy(key, r->key.data, r->key.len); /* where the line was read: as sent */
+        *klen = r->key.len;
+        return -1;
+    }
+    case REC_STAFFING: {
+        const Cadre__Staffing *s = r->staffing;
+        if (!staff_ok(s->staff) || !label_ok(s->site) || !label_ok(s->department) ||
+            !label_ok(s->role) || s->fte_micro <= 0 || s->fte_micro > 1500000 ||
+            s->has_end_day != (s->end_reason != CADRE__END_REASON__END_REASON_NONE) ||
+            (s->has_end_day && s->end_day < s->start_day) || s->end_reason < 0 ||
+            s->end_reason > CADRE__END_REASON__END_REASON_OTHER || s->hybrid_role < 0 ||
+            s->hybrid_role > CADRE__HYBRID_ROLE__HYBRID_ROLE_AI_CHAMPION)
+            return REJ_INVALID_VALUE;
+        *klen = reckey_staffing(key, s->staff.data, s->start_day);
+        break;
+    }
+    case REC_SHIFTS: {
+        const Cadre__Shift *s = r->shift;
+        if (!staff_ok(s->staff) || s->end_us <= s->start_us ||
+            s->end_us - s->start_us > 36 * US_PER_HOUR || s->overtime_micro < 0)
+            return REJ_INVALID_VALUE;
+        *klen = reckey_shift(key, s->staff.data, s->start_us);
+        break;
+    }
+    case REC_ABSENCES: {
+        const Cadre__Absence *a = r->absence;
+        if (!staff_ok(a->staff) || a->hours_micro <= 0 || a->hours_micro > 24 * 1000000 ||
+            a->kind < CADRE__ABSENCE_KIND__ABSENCE_KIND_SICK ||
+            a->kind > CADRE__ABSENCE_KIND__ABSENCE_KIND_OTHER)
+            return REJ_INVALID_VALUE;
+        *klen = reckey_absence(key, a->staff.data, a->day, a->kind);
+        break;
+    }
+    case REC_EHR: {
+        const Cadre__Ehr *e = r->ehr;
+        if (!staff_ok(e->staff) || e->scheduled_hours_micro < 0 || e->ehr_minutes_micro < 0 ||
+            e->outside_minutes_micro < 0 || e->inbox_minutes_micro < 0)
+            return REJ_INVALID_VALUE;
+        *klen = reckey_ehr(key, e->staff.data, e->day);
+        break;
+    }
+    case REC_TRAINING: {
+        const Cadre__Training *t = r->training;
+        size_t cl = strlen(t->course);
+        if (!staff_ok(t->staff) || cl < 1 || cl > 128 || !str_is_utf8(t->course, cl))
+            return REJ_INVALID_VALUE;
+        *klen = reckey_training(key, t->staff.data, t->day, t->course, cl);
+        break;
+    }
+    }
+    if (*klen != r->key.len || memcmp(key, r->key.data, *klen))
+        return REJ_INVALID_VALUE; /* the key must be the one its fields give */
+    return -1;
+}
+
+/* The record's time in Unix seconds, for cadre_newest_record_timestamp_seconds. */
+static int64_t record_time_s(const Cadre__Record *r)
+{
+    switch (r->body_case) {
+    case CADRE__RECORD__BODY_USAGE:
+        return r->usage->ts_us / US_PER_SEC;
+    case CADRE__RECORD__BODY_STAFFING:
+        return (int64_t)r->staffing->start_day * 86400;
+    case CADRE__RECORD__BODY_SHIFT:
+        return r->shift->start_us / US_PER_SEC;
+    case CADRE__RECORD__BODY_ABSENCE:
+        return (int64_t)r->absence->day * 86400;
+    case CADRE__RECORD__BODY_EHR:
+        return (int64_t)r->ehr->day * 86400;
+    case CADRE__RECORD__BODY_TRAINING:
+        return (int64_t)r->training->day * 86400;
+    default:
+        return INT64_MIN;
+    }
+}
+
+/* Packs the body of r (the stored value). Caller frees with xfree. */
+static uint8_t *pack_body(const Cadre__Record *r, size_t *len)
+{
+    const ProtobufCMessage *m = NULL;
+    switch (r->body_case) {
+    case CADRE__RECORD__BODY_USAGE: m = &r->usage->base; break;
+    case CADRE__RECORD__BODY_STAFFING: m = &r->staffing->base; break;
+    case CADRE__RECORD__BODY_SHIFT: m = &r->shift->base; break;
+    case CADRE__RECORD__BODY_ABSENCE: m = &r->absence->base; break;
+    case CADRE__RECORD__BODY_EHR: m = &r->ehr->base; break;
+    case CADRE__RECORD__BODY_TRAINING: m = &r->training->base; break;
+    default: *len = 0; return NULL;
+    }
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = xmalloc(*len);
+    protobuf_c_message_pack(m, buf);
+    return buf;
+}
+
+/* --- batches ------------------------------------------------------------------------ */
+
+static void put_agent(struct store_txn *txn, const struct agent_state *a)
+{
+    char k[128];
+    uint8_t v[24];
+    size_t kl = meta_key(k, sizeof k, META_AGENT, a->id);
+    be_put_i64(v, a->last_seen_us);
+    be_put_u64(v + 8, a->spool_bytes);
+    be_put_u64(v + 16, a->dropped_records);
+    store_txn_put(txn, CF_META, k, kl, v, sizeof v);
+}
+
+/* Applies the records of b in one atomic write. Returns 200 or 503. Lock held. */
+static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t *bkey,
+                       size_t bklen, struct agent_state *agent, char *msg, size_t msglen)
+{
+    int64_t stored[REC_TYPE_MAX + 1], newest[REC_TYPE_MAX + 1];
+    uint64_t records[REC_TYPE_MAX + 1] = {0}, rejected[REJ_COUNT] = {0};
+    memcpy(stored, ing->stored, sizeof stored);
+    memcpy(newest, ing->newest_s, sizeof newest);
+    int changed = 0, rc = 200;
+    struct store_txn *txn = store_txn_new(ing->store);
+    for (size_t i = 0; i < b->n_records; i++) {
+        const Cadre__Record *r = b->records[i];
+        uint8_t key[RECKEY_MAX];
+        size_t klen = 0;
+        int why = check_record(r, key, &klen);
+        if (why >= 0) {
+            rejected[why]++;
+            continue;
+        }
+        int type = r->type;
+        char *old = NULL;
+        size_t oldlen = 0;
+        int found = store_txn_get(txn, (enum store_cf)type, key, klen, &old, &oldlen);
+        if (found < 0) {
+            rc = 503;
+            break;
+        }
+        records[type]++;
+        if (r->body_case == CADRE__RECORD__BODY__NOT_SET) {
+            if (found) {
+                store_txn_delete(txn, (enum store_cf)type, key, klen);
+                stored[type]--;
+                changed = 1;
+            }
+        } else {
+            size_t vlen;
+            uint8_t *val = pack_body(r, &vlen);
+            if (!found || oldlen != vlen || memcmp(old, val, vlen)) {
+                store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
+                stored[type] += !found;
+                changed = 1;
+            }
+            xfree(val);
+            int64_t t = record_time_s(r);
+            if (t > newest[type] || newest[type] == 0)
+                newest[type] = t;
+        }
+        xfree(old);
+    }
+    if (rc == 200) {
+        char k[128];
+        uint8_t v[8];
+        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+            if (stored[t] != ing->stored[t]) {
+                be_put_u64(v, (uint64_t)stored[t]);
+                store_txn_put(txn, CF_META, k, meta_key(k, sizeof k, META_COUNT, rec_type_name(t)),
+                              v, 8);
+            }
+            if (newest[t] != ing->newest_s[t]) {
+                be_put_i64(v, newest[t]);
+                store_txn_put(txn, CF_META, k,
+                              meta_key(k, sizeof k, META_NEWEST, rec_type_name(t)), v, 8);
+            }
+        }
+        be_put_i64(v, b->sent_us);
+        store_txn_put(txn, CF_BATCHES, bkey, bklen, v, 8);
+        put_agent(txn, agent);
+        if (store_txn_commit(txn))
+            rc = 503;
+    }
+    store_txn_free(txn);
+    if (rc != 200) {
+        snprintf(msg, msglen, "the store cannot write; retry later");
+        return rc;
+    }
+    memcpy(ing->stored, stored, sizeof stored);
+    memcpy(ing->newest_s, newest, sizeof newest);
+    size_t nrej = 0;
+    for (int t = 0; t <= REC_TYPE_MAX; t++)
+        ing->records[t] += records[t];
+    for (int r = 0; r < REJ_COUNT; r++) {
+        ing->rejected[r] += rejected[r];
+        nrej += rejected[r];
+    }
+    ing->batches[BATCH_ACCEPTED]++;
+    snprintf(msg, msglen, "accepted %zu records, rejected %zu", b->n_records - nrej, nrej);
+    if (nrej)
+        log_warn("[agent %s] batch %llu: %zu records rejected", b->agent_id,
+                 (unsigned long long)b->seq, nrej);
+    return changed ? 201 : 200; /* 201: internal marker that the store changed */
+}
+
+int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body, size_t len,
+                 char *msg, size_t msglen)
+{
+    Cadre__Batch *b = cadre__batch__unpack(NULL, len, body);
+    if (!b) {
+        pthread_mutex_lock(&ing->lock);
+        ing->batches[BATCH_REJECTED]++;
+        pthread_mutex_unlock(&ing->lock);
+        snprintf(msg, msglen, "body is not a valid cadre.Batch protobuf message");
+        return 400;
+    }
+    int status = 200;
+    if (strcmp(b->agent_id, token_agent) != 0) {
+        snprintf(msg, msglen, "agent id of the batch does not match the token");
+        status = 401;
+    } else if (b->spool_id.len != 16) {
+        snprintf(msg, msglen, "spool_id must be 16 bytes");
+        status = 400;
+    } else if (!b->has_seq && b->n_records) {
+        snprintf(msg, msglen, "a batch with records needs a seq");
+        status = 400;
+    }
+    pthread_mutex_lock(&ing->lock);
+    if (status != 200) {
+        ing->batches[BATCH_REJECTED]++;
+        goto out;
+    }
+    struct agent_state *agent = agent_find(ing, b->agent_id, 1);
+    agent->last_seen_us = now_us();
+    if (b->has_spool_bytes)
+        agent->spool_bytes = b->spool_bytes;
+    if (b->has_dropped_records)
+        agent->dropped_records = b->dropped_records;
+    if (!b->has_seq) { /* heartbeat */
+        struct store_txn *txn = store_txn_new(ing->store);
+        put_agent(txn, agent);
+        if (store_txn_commit(txn)) {
+            snprintf(msg, msglen, "the store cannot write; retry later");
+            status = 503;
+        } else {
+            snprintf(msg, msglen, "heartbeat");
+        }
+        store_txn_free(txn);
+        goto out;
+    }
+    size_t idlen = strlen(b->agent_id);
+    uint8_t bkey[64 + 1 + 16 + 8];
+    memcpy(bkey, b->agent_id, idlen);
+    bkey[idlen] = 0;
+    memcpy(bkey + idlen + 1, b->spool_id.data, 16);
+    be_put_u64(bkey + idlen + 17, b->seq);
+    size_t bklen = idlen + 25;
+    int seen = store_get(ing->store, CF_BATCHES, bkey, bklen, NULL, NULL);
+    if (seen < 0) {
+        snprintf(msg, msglen, "the store cannot read; retry later");
+        status = 503;
+    } else if (seen) {
+        ing->batches[BATCH_DUPLICATE]++;
+        snprintf(msg, msglen, "duplicate batch %llu, already stored",
+                 (unsigned long long)b->seq);
+    } else {
+        status = apply_batch(ing, b, bkey, bklen, agent, msg, msglen);
+    }
+out:
+    pthread_mutex_unlock(&ing->lock);
+    cadre__batch__free_unpacked(b, NULL);
+    if (status == 201) {
+        status = 200;
+        if (ing->notify)
+            ing->notify(ing->notify_ud);
+    }
+    return status;
+}
+
+void ingest_stats(struct ingest *ing, struct ingest_stats *st)
+{
+    pthread_mutex_lock(&ing->lock);
+    memcpy(st->batches, ing->batches, sizeof st->batches);
+    memcpy(st->records, ing->records, sizeof st->records);
+    memcpy(st->rejected, ing->rejected, sizeof st->rejected);
+    memcpy(st->stored, ing->stored, sizeof st->stored);
+    memcpy(st->newest_s, ing->newest_s, sizeof st->newest_s);
+    st->nagents = ing->nagents;
+    st->agents = xmemdup(ing->agents, ing->nagents * sizeof *ing->agents);
+    pthread_mutex_unlock(&ing->lock);
+}
+
+void ingest_stats_free(struct ingest_stats *st)
+{
+    xfree(st->agents);
+    st->agents = NULL;
+}

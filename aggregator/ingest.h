@@ -1,0 +1,54 @@
+/* ingest.h - decode, validate, dedupe and store protobuf batches; ingest self-metrics. */
+#ifndef CADRE_INGEST_H
+#define CADRE_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aggregator/store.h"
+#include "common/reckey.h"
+
+enum batch_result { BATCH_ACCEPTED, BATCH_DUPLICATE, BATCH_REJECTED, BATCH_RESULT_COUNT };
+enum reject_reason { REJ_MALFORMED, REJ_MISSING_FIELD, REJ_INVALID_VALUE, REJ_COUNT };
+
+/* Names as counted everywhere: "accepted"... and "malformed"... */
+const char *batch_result_name(int r);
+const char *reject_reason_name(int r);
+
+struct agent_state {
+    char id[65];
+    int64_t last_seen_us;
+    uint64_t spool_bytes;
+    uint64_t dropped_records;
+};
+
+/* A consistent copy of the ingest counters, for rendering. Caller frees agents. */
+struct ingest_stats {
+    uint64_t batches[BATCH_RESULT_COUNT];
+    uint64_t records[REC_TYPE_MAX + 1];  /* accepted records (puts and tombstones) */
+    uint64_t rejected[REJ_COUNT];        /* rejected records by reason */
+    int64_t stored[REC_TYPE_MAX + 1];    /* distinct records in the store */
+    int64_t newest_s[REC_TYPE_MAX + 1];  /* newest record's day or instant, Unix seconds */
+    struct agent_state *agents;
+    size_t nagents;
+};
+
+struct ingest;
+
+/* Creates the ingest stage over an open store, loading persisted counters. notify (may
+ * be NULL) is called after each batch that changed the store. Caller frees with
+ * ingest_free(); the store must outlive it. */
+int ingest_new(struct ingest **out, struct store *store, void (*notify)(void *), void *ud);
+void ingest_free(struct ingest *ing);
+
+/* Handles one decoded-from-HTTP body (already gunzipped). token_agent is the agent id the
+ * bearer token belongs to. Returns the HTTP status (200, 400, 401 or 503) and writes a
+ * one-line reason into msg. Thread-safe (batches are applied one at a time). */
+int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body, size_t len,
+                 char *msg, size_t msglen);
+
+/* Copies the counters. Thread-safe. */
+void ingest_stats(struct ingest *ing, struct ingest_stats *st);
+void ingest_stats_free(struct ingest_stats *st);
+
+#endif

@@ -1,0 +1,103 @@
+/* kpi_adoption.c - adoption, engagement, per-tool adoption and AI-output outcome ratios. */
+#include <string.h>
+
+#include "aggregator/kpi_internal.h"
+#include "common/xalloc.h"
+
+/* Per-tool tallies of one person in W. */
+struct tool_tally {
+    uint32_t outcome[OUT_COUNT];
+    int active;
+};
+
+void kpi_adoption(const struct kwin *w)
+{
+    const struct kpi_model *m = w->m;
+    struct groups adopt, engaged, acc, edit, rej;
+    groups_init(&adopt, m);
+    groups_init(&engaged, m);
+    groups_init(&acc, m);
+    groups_init(&edit, m);
+    groups_init(&rej, m);
+    size_t nt = m->tools.n;
+    struct cell *tool_adopt = xcalloc(nt + 1, sizeof *tool_adopt);
+    struct cell *tool_acc = xcalloc(nt + 1, sizeof *tool_acc);
+    struct cell *tool_edit = xcalloc(nt + 1, sizeof *tool_edit);
+    struct cell *tool_rej = xcalloc(nt + 1, sizeof *tool_rej);
+    struct tool_tally *tally = xcalloc(nt + 1, sizeof *tally);
+    int64_t population = 0;
+    /* Engaged: active on at least ceil(days(W) / 7) distinct days. */
+    int64_t need_days = ((int64_t)w->e - w->s + 1 + 6) / 7;
+
+    for (uint32_t pi = 0; pi < m->npersons; pi++) {
+        const struct person *p = &m->persons[pi];
+        const struct episode *g = population_group(w, p);
+        if (!g)
+            continue;
+        population++;
+        memset(tally, 0, (nt + 1) * sizeof *tally);
+        int64_t days = 0, any[OUT_COUNT] = {0};
+        int32_t last_day = INT32_MIN;
+        for (uint32_t i = 0; i < p->act_count; i++) {
+            const struct activity *a = &m->act[p->act_first + i];
+            if (a->day < w->s || a->day > w->e)
+                continue;
+            if (a->day != last_day) {
+                days++;
+                last_day = a->day;
+            }
+            tally[a->tool].active = 1;
+            for (int o = 0; o < OUT_COUNT; o++) {
+                tally[a->tool].outcome[o] += a->events[o];
+                any[o] += a->events[o];
+            }
+        }
+        groups_add(&adopt, g, days > 0, 1, 1);
+        groups_add(&engaged, g, days >= need_days, 1, 1);
+        int64_t with_outcome = any[OUT_ACCEPTED] + any[OUT_EDITED] + any[OUT_REJECTED];
+        if (with_outcome) {
+            groups_add(&acc, g, (double)any[OUT_ACCEPTED], (double)with_outcome, 1);
+            groups_add(&edit, g, (double)any[OUT_EDITED], (double)with_outcome, 1);
+            groups_add(&rej, g, (double)any[OUT_REJECTED], (double)with_outcome, 1);
+        }
+        for (size_t t = 0; t < nt; t++) {
+            if (!tally[t].active)
+                continue;
+            tool_adopt[t].num += 1;
+            const uint32_t *o = tally[t].outcome;
+            double n = (double)o[OUT_ACCEPTED] + o[OUT_EDITED] + o[OUT_REJECTED];
+            if (n > 0) {
+                tool_acc[t].num += o[OUT_ACCEPTED], tool_acc[t].den += n, tool_acc[t].persons++;
+                tool_edit[t].num += o[OUT_EDITED], tool_edit[t].den += n, tool_edit[t].persons++;
+                tool_rej[t].num += o[OUT_REJECTED], tool_rej[t].den += n, tool_rej[t].persons++;
+            }
+        }
+    }
+    /* Per-tool adoption: every tool with an event in W from the population, over the org
+     * population (whose size is the person count of each cell). */
+    for (size_t t = 0; t < nt; t++) {
+        if (tool_adopt[t].num > 0) {
+            tool_adopt[t].den = (double)population;
+            tool_adopt[t].persons = population;
+        }
+    }
+    groups_emit(&adopt, w, "adoption_ratio");
+    groups_emit(&engaged, w, "engaged_ratio");
+    cells_emit(tool_adopt, nt, &m->tools, w, "tool_adoption_ratio", "tool");
+    groups_emit(&acc, w, "ai_output_accepted_ratio");
+    cells_emit(tool_acc, nt, &m->tools, w, "ai_output_accepted_ratio", "tool");
+    groups_emit(&edit, w, "ai_output_edited_ratio");
+    cells_emit(tool_edit, nt, &m->tools, w, "ai_output_edited_ratio", "tool");
+    groups_emit(&rej, w, "ai_output_rejected_ratio");
+    cells_emit(tool_rej, nt, &m->tools, w, "ai_output_rejected_ratio", "tool");
+    groups_free(&adopt);
+    groups_free(&engaged);
+    groups_free(&acc);
+    groups_free(&edit);
+    groups_free(&rej);
+    xfree(tool_adopt);
+    xfree(tool_acc);
+    xfree(tool_edit);
+    xfree(tool_rej);
+    xfree(tally);
+}

@@ -1,0 +1,283 @@
+/* store.c - RocksDB behind store.h: column families, atomic batches, iterators. */
+#include "aggregator/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+
+static const char *const cf_names[CF_COUNT] = {
+    "default", "usage", "staffing", "shifts", "absences", "ehr", "training", "batches",
+};
+
+struct store {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_options_t *cf_opts[CF_COUNT];
+    rocksdb_column_family_handle_t *cf[CF_COUNT];
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_readoptions_t *ropts;
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_cache_t *cache;
+    rocksdb_filterpolicy_t *bloom;
+    char *path;
+    char *secondary_path;
+};
+
+struct store_txn {
+    struct store *s;
+    rocksdb_writebatch_wi_t *wb;
+};
+
+struct store_iter {
+    rocksdb_iterator_t *it;
+    rocksdb_readoptions_t *ropts;
+    const rocksdb_snapshot_t *snap;
+    struct store *s;
+};
+
+int store_open(struct store **out, const char *path, bool sync_writes, bool read_only,
+               char *errbuf, size_t errlen)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    char *err = NULL;
+    s->path = xstrdup(path);
+    s->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(s->opts, !read_only);
+    rocksdb_options_set_create_missing_column_families(s->opts, !read_only);
+    rocksdb_options_increase_parallelism(s->opts, 2);
+    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    if (read_only)
+        rocksdb_options_set_max_open_files(s->opts, -1); /* required by secondaries */
+    s->cache = rocksdb_cache_create_lru(64 << 20);
+    s->table = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(s->table, s->cache);
+    s->bloom = rocksdb_filterpolicy_create_bloom(10);
+    rocksdb_block_based_options_set_filter_policy(s->table, s->bloom);
+    const rocksdb_options_t *cfo[CF_COUNT];
+    for (int i = 0; i < CF_COUNT; i++) {
+        s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
+        rocksdb_options_set_block_based_table_factory(s->cf_opts[i], s->table);
+        cfo[i] = s->cf_opts[i];
+    }
+    if (read_only) {
+        size_t n = strlen(path) + 48;
+        s->secondary_path = xmalloc(n);
+        snprintf(s->secondary_path, n, "%s.secondary-%ld", path, (long)getpid());
+        s->db = rocksdb_open_as_secondary_column_families(s->opts, path, s->secondary_path,
+                                                          CF_COUNT, cf_names, cfo, s->cf, &err);
+    } else {
+        s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cfo, s->cf,
+                                             &err);
+    }
+    if (err) {
+        snprintf(errbuf, errlen, "cannot open database %s: %s", path, err);
+        rocksdb_free(err);
+        s->db = NULL;
+        store_close(s);
+        return -EIO;
+    }
+    s->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(s->wopts, sync_writes);
+    s->ropts = rocksdb_readoptions_create();
+    *out = s;
+    return 0;
+}
+
+/* Removes a folder of plain files (a secondary instance's scratch folder). */
+static void remove_flat_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[4096];
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->db) {
+        for (int i = 0; i < CF_COUNT; i++)
+            if (s->cf[i])
+                rocksdb_column_family_handle_destroy(s->cf[i]);
+        rocksdb_close(s->db);
+    }
+    for (int i = 0; i < CF_COUNT; i++)
+        if (s->cf_opts[i])
+            rocksdb_options_destroy(s->cf_opts[i]);
+    if (s->wopts)
+        rocksdb_writeoptions_destroy(s->wopts);
+    if (s->ropts)
+        rocksdb_readoptions_destroy(s->ropts);
+    if (s->table)
+        rocksdb_block_based_options_destroy(s->table); /* also releases the bloom policy */
+    if (s->cache)
+        rocksdb_cache_destroy(s->cache);
+    if (s->opts)
+        rocksdb_options_destroy(s->opts);
+    if (s->secondary_path)
+        remove_flat_dir(s->secondary_path);
+    xfree(s->secondary_path);
+    xfree(s->path);
+    xfree(s);
+}
+
+static int copy_value(char *v, size_t vl, char *err, char **val, size_t *vlen)
+{
+    if (err) {
+        log_error("store: read failed: %s", err);
+        rocksdb_free(err);
+        return -EIO;
+    }
+    if (!v)
+        return 0;
+    if (val) {
+        *val = xmemdup(v, vl + 1);
+        (*val)[vl] = '\0';
+        *vlen = vl;
+    }
+    rocksdb_free(v);
+    return 1;
+}
+
+int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen, char **val,
+              size_t *vlen)
+{
+    char *err = NULL;
+    size_t vl = 0;
+    char *v = rocksdb_get_cf(s->db, s->ropts, s->cf[cf], key, klen, &vl, &err);
+    return copy_value(v, vl, err, val, vlen);
+}
+
+struct store_txn *store_txn_new(struct store *s)
+{
+    struct store_txn *t = xcalloc(1, sizeof *t);
+    t->s = s;
+    t->wb = rocksdb_writebatch_wi_create(0, 1);
+    return t;
+}
+
+void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                   const void *val, size_t vlen)
+{
+    rocksdb_writebatch_wi_put_cf(t->wb, t->s->cf[cf], key, klen, val, vlen);
+}
+
+void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, size_t klen)
+{
+    rocksdb_writebatch_wi_delete_cf(t->wb, t->s->cf[cf], key, klen);
+}
+
+int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                  char **val, size_t *vlen)
+{
+    char *err = NULL;
+    size_t vl = 0;
+    char *v = rocksdb_writebatch_wi_get_from_batch_and_db_cf(t->wb, t->s->db, t->s->ropts,
+                                                             t->s->cf[cf], key, klen, &vl, &err);
+    return copy_value(v, vl, err, val, vlen);
+}
+
+int store_txn_commit(struct store_txn *t)
+{
+    char *err = NULL;
+    rocksdb_write_writebatch_wi(t->s->db, t->s->wopts, t->wb, &err);
+    if (err) {
+        log_error("store: write failed: %s", err);
+        rocksdb_free(err);
+        return -EIO;
+    }
+    return 0;
+}
+
+void store_txn_free(struct store_txn *t)
+{
+    if (!t)
+        return;
+    rocksdb_writebatch_wi_destroy(t->wb);
+    xfree(t);
+}
+
+struct store_iter *store_iter_new(struct store *s, enum store_cf cf)
+{
+    struct store_iter *it = xcalloc(1, sizeof *it);
+    it->s = s;
+    it->ropts = rocksdb_readoptions_create();
+    it->snap = rocksdb_create_snapshot(s->db);
+    rocksdb_readoptions_set_snapshot(it->ropts, it->snap);
+    rocksdb_readoptions_set_fill_cache(it->ropts, 0);
+    it->it = rocksdb_create_iterator_cf(s->db, it->ropts, s->cf[cf]);
+    rocksdb_iter_seek_to_first(it->it);
+    return it;
+}
+
+bool store_iter_valid(struct store_iter *it)
+{
+    return rocksdb_iter_valid(it->it);
+}
+
+void store_iter_next(struct store_iter *it)
+{
+    rocksdb_iter_next(it->it);
+}
+
+const void *store_iter_key(struct store_iter *it, size_t *len)
+{
+    return rocksdb_iter_key(it->it, len);
+}
+
+const void *store_iter_value(struct store_iter *it, size_t *len)
+{
+    return rocksdb_iter_value(it->it, len);
+}
+
+void store_iter_free(struct store_iter *it)
+{
+    if (!it)
+        return;
+    rocksdb_iter_destroy(it->it);
+    rocksdb_release_snapshot(it->s->db, it->snap);
+    rocksdb_readoptions_destroy(it->ropts);
+    xfree(it);
+}
+
+int store_catch_up(struct store *s)
+{
+    char *err = NULL;
+    rocksdb_try_catch_up_with_primary(s->db, &err);
+    if (err) {
+        log_error("store: catching up with the primary failed: %s", err);
+        rocksdb_free(err);
+        return -EIO;
+    }
+    return 0;
+}
+
+uint64_t store_disk_bytes(struct store *s)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < CF_COUNT; i++) {
+        char *v = rocksdb_property_value_cf(s->db, s->cf[i], "rocksdb.total-sst-files-size");
+        if (v) {
+            total += strtoull(v, NULL, 10);
+            rocksdb_free(v);
+        }
+    }
+    return total;
+}

@@ -1,0 +1,71 @@
+/* store.h - the RocksDB store: one column family per record type, plus meta and batches.
+ *
+ * Knows nothing about KPIs: it stores bytes under keys in named families (docs/store.md).
+ * Thread-safe: RocksDB serialises writers; callers that read-modify-write hold their own
+ * lock around a store_txn.
+ */
+#ifndef CADRE_STORE_H
+#define CADRE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_cf {
+    CF_META = 0, /* RocksDB's "default" family: counters and agent state */
+    CF_USAGE,    /* CF_USAGE..CF_TRAINING equal enum rec_type */
+    CF_STAFFING,
+    CF_SHIFTS,
+    CF_ABSENCES,
+    CF_EHR,
+    CF_TRAINING,
+    CF_BATCHES, /* (agent id, spool id, seq) of every stored batch */
+    CF_COUNT
+};
+
+struct store;
+struct store_txn;
+struct store_iter;
+
+/* Opens (creating when missing) the database at path. read_only opens a secondary
+ * instance that works beside a running daemon (scratch dir path + ".secondary-PID").
+ * On error returns -EIO with a message in errbuf (errlen bytes). Caller closes with
+ * store_close(). */
+int store_open(struct store **out, const char *path, bool sync_writes, bool read_only,
+               char *errbuf, size_t errlen);
+void store_close(struct store *s);
+
+/* Looks up key in family cf. Returns 1 and sets *val (caller frees with xfree) and *vlen,
+ * 0 when absent, -EIO on error. */
+int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen, char **val,
+              size_t *vlen);
+
+/* A write batch whose reads see its own writes. Caller frees with store_txn_free(). */
+struct store_txn *store_txn_new(struct store *s);
+void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                   const void *val, size_t vlen);
+void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, size_t klen);
+/* As store_get, through the batch then the database. */
+int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                  char **val, size_t *vlen);
+/* Writes the batch atomically (WAL synced when the store was opened with sync_writes).
+ * Returns 0 or -EIO. */
+int store_txn_commit(struct store_txn *t);
+void store_txn_free(struct store_txn *t);
+
+/* Iterates family cf in key order over a consistent view. Caller frees with
+ * store_iter_free(). Key and value pointers are valid until the next step. */
+struct store_iter *store_iter_new(struct store *s, enum store_cf cf);
+bool store_iter_valid(struct store_iter *it);
+void store_iter_next(struct store_iter *it);
+const void *store_iter_key(struct store_iter *it, size_t *len);
+const void *store_iter_value(struct store_iter *it, size_t *len);
+void store_iter_free(struct store_iter *it);
+
+/* Brings a read-only (secondary) store up to date with the primary. 0 or -EIO. */
+int store_catch_up(struct store *s);
+
+/* Total size of the database's SST and WAL files in bytes (approximate). */
+uint64_t store_disk_bytes(struct store *s);
+
+#endif

@@ -1,0 +1,80 @@
+/* tokens.c - loading and constant-time lookup of bearer tokens. */
+#include "aggregator/tokens.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/strutil.h"
+#include "common/xalloc.h"
+
+struct entry {
+    char *id;
+    char *token;
+    size_t len;
+};
+
+struct tokens {
+    struct entry *e;
+    size_t n, cap;
+};
+
+struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct tokens *t = xcalloc(1, sizeof *t);
+    char line[1024];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *save, *a = strtok_r(line, " \t\r\n", &save);
+        if (!a || a[0] == '#')
+            continue;
+        char *b = with_ids ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        if ((with_ids && (!b || !str_is_ident(a, strlen(a)))) ||
+            strtok_r(NULL, " \t\r\n", &save)) {
+            snprintf(err, errlen, "%s:%d: expected \"%s\"", path, lineno,
+                     with_ids ? "agent_id token" : "token");
+            fclose(f);
+            tokens_free(t);
+            return NULL;
+        }
+        xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
+        struct entry *e = &t->e[t->n++];
+        e->id = xstrdup(with_ids ? a : "");
+        e->token = xstrdup(with_ids ? b : a);
+        e->len = strlen(e->token);
+    }
+    fclose(f);
+    return t;
+}
+
+void tokens_free(struct tokens *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        xfree(t->e[i].id);
+        xfree(t->e[i].token);
+    }
+    xfree(t->e);
+    xfree(t);
+}
+
+const char *tokens_lookup(const struct tokens *t, const char *token, size_t len)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct entry *e = &t->e[i];
+        unsigned char diff = e->len != len;
+        for (size_t k = 0; k < len; k++)
+            diff |= (unsigned char)(token[k] ^ e->token[k < e->len ? k : 0]);
+        if (!diff && !found)
+            found = e->id;
+    }
+    return found;
+}

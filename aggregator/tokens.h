@@ -1,0 +1,19 @@
+/* tokens.h - bearer tokens files: lines "agent_id token" (or just "token" for readers). */
+#ifndef CADRE_TOKENS_H
+#define CADRE_TOKENS_H
+
+#include <stddef.h>
+
+struct tokens;
+
+/* Loads the file at path; '#' starts a comment line, blank lines are skipped. With
+ * with_ids each line is "id token", else the first word is the token. Returns NULL with
+ * a message in err on error. Caller frees with tokens_free(). */
+struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t errlen);
+void tokens_free(struct tokens *t);
+
+/* The id owning token (len bytes), "" for a reader token, or NULL when no entry matches.
+ * Compares in constant time per entry. */
+const char *tokens_lookup(const struct tokens *t, const char *token, size_t len);
+
+#endif

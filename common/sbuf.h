@@ -1,0 +1,20 @@
+/* sbuf.h - a growing byte buffer for building response bodies and lines. */
+#ifndef CADRE_SBUF_H
+#define CADRE_SBUF_H
+
+#include <stddef.h>
+
+struct sbuf {
+    char *p;    /* NUL-terminated contents (NULL while empty and never grown) */
+    size_t len;
+    size_t cap;
+};
+
+void sbuf_add(struct sbuf *b, const void *data, size_t len);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the contents to the caller (free with xfree; never NULL) and empties b. */
+char *sbuf_take(struct sbuf *b, size_t *len);
+void sbuf_free(struct sbuf *b);
+
+#endif

@@ -1,0 +1,76 @@
+/* prom.c - text exposition: families, escaped labels, KPI gauges. */
+#include "exporters/prom.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void escape(struct sbuf *b, const char *s, int help)
+{
+    for (; *s; s++) {
+        if (*s == '\\')
+            sbuf_adds(b, "\\\\");
+        else if (*s == '\n')
+            sbuf_adds(b, "\\n");
+        else if (*s == '"' && !help)
+            sbuf_adds(b, "\\\"");
+        else
+            sbuf_add(b, s, 1);
+    }
+}
+
+void prom_family(struct sbuf *b, const char *name, const char *type, const char *help)
+{
+    sbuf_printf(b, "# HELP %s ", name);
+    escape(b, help, 1);
+    sbuf_printf(b, "\n# TYPE %s %s\n", name, type);
+}
+
+static void sample_va(struct sbuf *b, const char *name, double value, va_list ap)
+{
+    sbuf_adds(b, name);
+    const char *k = va_arg(ap, const char *);
+    if (k) {
+        sbuf_adds(b, "{");
+        for (int first = 1; k; k = va_arg(ap, const char *), first = 0) {
+            const char *v = va_arg(ap, const char *);
+            sbuf_printf(b, "%s%s=\"", first ? "" : ",", k);
+            escape(b, v, 0);
+            sbuf_adds(b, "\"");
+        }
+        sbuf_adds(b, "}");
+    }
+    char num[32];
+    kpi_format_double(value, num);
+    sbuf_printf(b, " %s\n", num);
+}
+
+void prom_sample(struct sbuf *b, const char *name, double value, ...)
+{
+    va_list ap;
+    va_start(ap, value);
+    sample_va(b, name, value, ap);
+    va_end(ap);
+}
+
+void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct prom_kpi *fams,
+                      size_t nfams)
+{
+    char name[96];
+    for (size_t f = 0; f < nfams; f++) {
+        snprintf(name, sizeof name, "cadre_%s", fams[f].kpi);
+        prom_family(b, name, "gauge", fams[f].help);
+        for (size_t i = 0; i < t->n; i++) {
+            const struct kpi_row *r = &t->rows[i];
+            if (r->suppressed || strcmp(r->kpi, fams[f].kpi))
+                continue;
+            for (const char *const *w = fams[f].windows; *w; w++) {
+                if (strcmp(*w, r->window) == 0) {
+                    prom_sample(b, name, r->numerator / r->denominator, "window", r->window,
+                                "by", r->by, "group", r->group, (const char *)NULL);
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/* prom.h - Prometheus text exposition format 0.0.4. */
+#ifndef CADRE_PROM_H
+#define CADRE_PROM_H
+
+#include <stddef.h>
+
+#include "common/sbuf.h"
+#include "exporters/kpi_table.h"
+
+#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Writes "# HELP name help" and "# TYPE name type" (help escaped). */
+void prom_family(struct sbuf *b, const char *name, const char *type, const char *help);
+/* Writes one sample: name{k1="v1",...} value. labels is k1, v1, k2, v2, ..., NULL; values
+ * are escaped (backslash, double quote, newline). */
+void prom_sample(struct sbuf *b, const char *name, double value, ...);
+
+/* One KPI family to render: every published row of kpi in any of the windows. */
+struct prom_kpi {
+    const char *kpi;
+    const char *help;
+    const char *const *windows; /* NULL-terminated */
+};
+
+/* Renders gauges cadre_<kpi>{window,by,group} for the published (unsuppressed) rows of t
+ * (sorted) matching each family, HELP and TYPE once per family even when it has no rows. */
+void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct prom_kpi *fams,
+                      size_t nfams);
+
+#endif
