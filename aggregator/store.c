@@ -148,7 +148,8 @@ static int copy_value(char *v, size_t vl, char *err, char **val, size_t *vlen)
     if (!v)
         return 0;
     if (val) {
-        *val = xmemdup(v, vl + 1);
+        *val = xmalloc(vl + 1);
+        memcpy(*val, v, vl);
         (*val)[vl] = '\0';
         *vlen = vl;
     }

@@ -125,9 +125,11 @@ int csvread_feed(struct csvread *r, const char *buf, size_t len)
     while (r->skip_bom && len) { /* a BOM counts only at the very start, maybe split */
         if (buf[0] != bom[r->bom_seen]) {
             /* Not a BOM after all: what was held back is ordinary input. */
-            xgrow((void **)&r->pending, &r->cappending, r->bom_seen, 1);
-            memcpy(r->pending, bom, r->bom_seen);
-            r->npending = r->bom_seen;
+            if (r->bom_seen) {
+                xgrow((void **)&r->pending, &r->cappending, r->bom_seen, 1);
+                memcpy(r->pending, bom, r->bom_seen);
+                r->npending = r->bom_seen;
+            }
             r->skip_bom = 0;
             break;
         }
