@@ -14,11 +14,11 @@ void kpi_adoption(const struct kwin *w)
 {
     const struct kpi_model *m = w->m;
     struct groups adopt, engaged, acc, edit, rej;
-    groups_init(&adopt, m);
-    groups_init(&engaged, m);
-    groups_init(&acc, m);
-    groups_init(&edit, m);
-    groups_init(&rej, m);
+    groups_init(&adopt, m, 0);
+    groups_init(&engaged, m, 0);
+    groups_init(&acc, m, 0);
+    groups_init(&edit, m, 0);
+    groups_init(&rej, m, 0);
     size_t nt = m->tools.n;
     struct cell *tool_adopt = xcalloc(nt + 1, sizeof *tool_adopt);
     struct cell *tool_acc = xcalloc(nt + 1, sizeof *tool_acc);
@@ -52,13 +52,13 @@ void kpi_adoption(const struct kwin *w)
                 any[o] += a->events[o];
             }
         }
-        groups_add(&adopt, g, days > 0, 1, 1);
-        groups_add(&engaged, g, days >= need_days, 1, 1);
+        groups_add(&adopt, g, days > 0, 1, pi + 1);
+        groups_add(&engaged, g, days >= need_days, 1, pi + 1);
         int64_t with_outcome = any[OUT_ACCEPTED] + any[OUT_EDITED] + any[OUT_REJECTED];
         if (with_outcome) {
-            groups_add(&acc, g, (double)any[OUT_ACCEPTED], (double)with_outcome, 1);
-            groups_add(&edit, g, (double)any[OUT_EDITED], (double)with_outcome, 1);
-            groups_add(&rej, g, (double)any[OUT_REJECTED], (double)with_outcome, 1);
+            groups_add(&acc, g, (double)any[OUT_ACCEPTED], (double)with_outcome, pi + 1);
+            groups_add(&edit, g, (double)any[OUT_EDITED], (double)with_outcome, pi + 1);
+            groups_add(&rej, g, (double)any[OUT_REJECTED], (double)with_outcome, pi + 1);
         }
         for (size_t t = 0; t < nt; t++) {
             if (!tally[t].active)

@@ -112,11 +112,138 @@ static int load_usage(struct kpi_model *m, struct store *s)
     return 0;
 }
 
+/* Capacities of the model's arrays while they grow. */
+struct loader {
+    struct kpi_model *m;
+    size_t cap_shifts, cap_abs, cap_ehr, cap_comp;
+};
+
+/* Walks a family whose keys start with the staff key (so in person order), handing each
+ * value to add() with the person (or -1 when the staff key has no episode). */
+static void walk_keyed(struct loader *l, struct store *s, enum store_cf cf,
+                       void (*add)(struct loader *l, int64_t pi, const uint8_t *val,
+                                   size_t len))
+{
+    struct kpi_model *m = l->m;
+    struct store_iter *it = store_iter_new(s, cf);
+    int64_t pi = -1;
+    uint8_t last[STAFF_KEY_LEN];
+    int have_last = 0;
+    for (; store_iter_valid(it); store_iter_next(it)) {
+        size_t kl, vl;
+        const uint8_t *key = store_iter_key(it, &kl);
+        const uint8_t *val = store_iter_value(it, &vl);
+        if (kl < STAFF_KEY_LEN)
+            continue;
+        if (!have_last || memcmp(last, key, STAFF_KEY_LEN)) {
+            memcpy(last, key, STAFF_KEY_LEN);
+            have_last = 1;
+            pi = kpi_person_find(m, key);
+        }
+        add(l, pi, val, vl);
+    }
+    store_iter_free(it);
+}
+
+/* Opens person pi's run r for a new element at index n (runs are filled in person order). */
+static void run_push(struct run *r, uint32_t n)
+{
+    if (!r->count)
+        r->first = n;
+    r->count++;
+}
+
+
+static void add_shift(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+{
+    struct kpi_model *m = l->m;
+    Cadre__Shift *x = cadre__shift__unpack(NULL, len, val);
+    if (!x)
+        return;
+    if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], x->day)) {
+        m->unmatched[REC_SHIFTS]++;
+    } else {
+        xgrow((void **)&m->shifts, &l->cap_shifts, m->nshifts + 1, sizeof *m->shifts);
+        m->shifts[m->nshifts] = (struct shift){x->start_us, x->end_us, x->overtime_micro, x->day};
+        run_push(&m->persons[pi].shifts, m->nshifts++);
+    }
+    cadre__shift__free_unpacked(x, NULL);
+}
+
+static void add_absence(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+{
+    struct kpi_model *m = l->m;
+    Cadre__Absence *x = cadre__absence__unpack(NULL, len, val);
+    if (!x)
+        return;
+    if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], x->day)) {
+        m->unmatched[REC_ABSENCES]++;
+    } else {
+        xgrow((void **)&m->absences, &l->cap_abs, m->nabsences + 1, sizeof *m->absences);
+        m->absences[m->nabsences] = (struct absence){x->day, (uint8_t)x->kind, x->hours_micro};
+        run_push(&m->persons[pi].absences, m->nabsences++);
+    }
+    cadre__absence__free_unpacked(x, NULL);
+}
+
+static void add_ehr(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+{
+    struct kpi_model *m = l->m;
+    Cadre__Ehr *x = cadre__ehr__unpack(NULL, len, val);
+    if (!x)
+        return;
+    if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], x->day)) {
+        m->unmatched[REC_EHR]++;
+    } else {
+        xgrow((void **)&m->ehr, &l->cap_ehr, m->nehr + 1, sizeof *m->ehr);
+        m->ehr[m->nehr] = (struct ehr_day){x->day, x->scheduled_hours_micro, x->ehr_minutes_micro,
+                                           x->outside_minutes_micro, x->inbox_minutes_micro};
+        run_push(&m->persons[pi].ehr, m->nehr++);
+    }
+    cadre__ehr__free_unpacked(x, NULL);
+}
+
+static void add_completion(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+{
+    struct kpi_model *m = l->m;
+    Cadre__Training *x = cadre__training__unpack(NULL, len, val);
+    if (!x)
+        return;
+    if (pi < 0) {
+        m->unmatched[REC_TRAINING]++;
+    } else {
+        xgrow((void **)&m->completions, &l->cap_comp, m->ncompletions + 1, sizeof *m->completions);
+        m->completions[m->ncompletions] =
+            (struct completion){x->day, strtab_intern(&m->courses, x->course, strlen(x->course))};
+        run_push(&m->persons[pi].completions, m->ncompletions++);
+    }
+    cadre__training__free_unpacked(x, NULL);
+}
+
+static int comp_cmp(const void *x, const void *y)
+{
+    const struct completion *a = x, *b = y;
+    return a->day < b->day ? -1 : a->day > b->day;
+}
+
 int kpi_model_load(struct kpi_model **out, struct store *s)
 {
     struct kpi_model *m = xcalloc(1, sizeof *m);
+    struct loader l = {.m = m};
     load_staffing(m, s);
     load_usage(m, s);
+    /* Shift and EHR keys are (staff, time): each person's run is in time order already.
+     * Absence keys are (staff, day, kind), also in day order. Completions are keyed
+     * (staff, day, course). */
+    walk_keyed(&l, s, CF_SHIFTS, add_shift);
+    walk_keyed(&l, s, CF_ABSENCES, add_absence);
+    walk_keyed(&l, s, CF_EHR, add_ehr);
+    walk_keyed(&l, s, CF_TRAINING, add_completion);
+    for (uint32_t i = 0; i < m->npersons; i++) {
+        const struct run *r = &m->persons[i].completions;
+        if (r->count > 1)
+            qsort(m->completions + r->first, r->count, sizeof *m->completions, comp_cmp);
+    }
     *out = m;
     return 0;
 }
@@ -128,6 +255,11 @@ void kpi_model_free(struct kpi_model *m)
     xfree(m->persons);
     xfree(m->eps);
     xfree(m->act);
+    xfree(m->shifts);
+    xfree(m->absences);
+    xfree(m->ehr);
+    xfree(m->completions);
+    strtab_free(&m->courses);
     strtab_free(&m->sites);
     strtab_free(&m->depts);
     strtab_free(&m->roles);

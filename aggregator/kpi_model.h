@@ -1,8 +1,10 @@
 /* kpi_model.h - the in-memory model the KPI engine reads, loaded from the store at refresh.
  *
- * Persons are sorted by staff key; each owns a run of episodes (sorted by start) and a run
- * of activity cells (matched usage per day and tool, sorted by day then tool). Usage whose
- * staff member is not employed on its day is unmatched: counted, kept out of every KPI.
+ * Persons are sorted by staff key; each owns a run of episodes (sorted by start), a run of
+ * activity cells (matched usage per day and tool, sorted by day then tool) and runs of
+ * matched shifts, absences, EHR days and course completions. A usage, shift, absence or
+ * EHR record whose staff member is not employed on its day, and a completion whose staff
+ * member has no episode, is unmatched: counted, kept out of every KPI.
  */
 #ifndef CADRE_KPI_MODEL_H
 #define CADRE_KPI_MODEL_H
@@ -31,10 +33,38 @@ struct activity {
     uint32_t events[OUT_COUNT]; /* usage events by outcome */
 };
 
+struct shift {
+    int64_t start_us, end_us;
+    int64_t overtime_micro;
+    int32_t day; /* calendar date of start in its own offset */
+};
+
+struct absence {
+    int32_t day;
+    uint8_t kind; /* cadre.proto AbsenceKind */
+    int64_t hours_micro;
+};
+
+struct ehr_day {
+    int32_t day;
+    int64_t sched_micro, ehr_micro, outside_micro, inbox_micro;
+};
+
+struct completion {
+    int32_t day;
+    uint32_t course; /* strtab id */
+};
+
+/* A run [first, first + count) in one of the model's arrays. */
+struct run {
+    uint32_t first, count;
+};
+
 struct person {
     uint8_t staff[STAFF_KEY_LEN];
     uint32_t ep_first, ep_count;
     uint32_t act_first, act_count;
+    struct run shifts, absences, ehr, completions; /* matched records, in time order */
 };
 
 struct kpi_model {
@@ -44,7 +74,15 @@ struct kpi_model {
     uint32_t neps;
     struct activity *act;
     uint32_t nact;
-    struct strtab sites, depts, roles, tools;
+    struct shift *shifts;
+    uint32_t nshifts;
+    struct absence *absences;
+    uint32_t nabsences;
+    struct ehr_day *ehr;
+    uint32_t nehr;
+    struct completion *completions;
+    uint32_t ncompletions;
+    struct strtab sites, depts, roles, tools, courses;
     uint64_t unmatched[REC_TYPE_MAX + 1];
 };
 

@@ -1,0 +1,63 @@
+/* kpi_literacy.c - AI-literacy coverage and AI-champion coverage of departments. */
+#include <string.h>
+
+#include "aggregator/kpi_internal.h"
+#include "common/xalloc.h"
+
+#define HYBRID_AI_CHAMPION 5
+
+/* Which course ids count as AI literacy (every course when the list is empty). */
+static uint8_t *literacy_courses(const struct kpi_model *m, char **list)
+{
+    uint8_t *ok = xcalloc(m->courses.n + 1, 1);
+    for (size_t c = 0; c < m->courses.n; c++) {
+        if (!list || !list[0]) {
+            ok[c] = 1;
+            continue;
+        }
+        for (char **l = list; *l; l++)
+            if (strcmp(*l, m->courses.str[c]) == 0)
+                ok[c] = 1;
+    }
+    return ok;
+}
+
+void kpi_literacy(const struct kwin *w)
+{
+    const struct kpi_model *m = w->m;
+    struct groups lit;
+    groups_init(&lit, m, 0);
+    uint8_t *counts = literacy_courses(m, w->p->literacy_courses);
+    uint8_t *staffed = xcalloc(m->depts.n + 1, 1), *champion = xcalloc(m->depts.n + 1, 1);
+    int64_t headcount = 0;
+    for (uint32_t pi = 0; pi < m->npersons; pi++) {
+        const struct person *p = &m->persons[pi];
+        const struct episode *ge = kpi_episode_on(m, p, w->e);
+        if (!ge)
+            continue;
+        headcount++;
+        int literate = 0;
+        for (uint32_t i = 0; i < p->completions.count && !literate; i++) {
+            const struct completion *c = &m->completions[p->completions.first + i];
+            literate = c->day <= w->e && counts[c->course];
+        }
+        groups_add(&lit, ge, literate, 1, pi + 1);
+        staffed[ge->dept] = 1;
+        if (ge->hybrid == HYBRID_AI_CHAMPION)
+            champion[ge->dept] = 1;
+    }
+    groups_emit(&lit, w, "ai_literacy_ratio");
+    int64_t nd = 0, nc = 0;
+    for (size_t d = 0; d < m->depts.n; d++) {
+        nd += staffed[d];
+        nc += staffed[d] && champion[d];
+    }
+    /* Not suppressed (a count of departments); its person count is the headcount. */
+    if (nd > 0)
+        kpi_table_add(w->t, "ai_champion_coverage_ratio", w->name, "org", "all", (double)nc,
+                      (double)nd, headcount, w->s, w->e);
+    groups_free(&lit);
+    xfree(counts);
+    xfree(staffed);
+    xfree(champion);
+}
