@@ -102,6 +102,77 @@ static inline Cadre__Record *fx_usage(struct fx_batch *fb, uint32_t staff, const
     return r;
 }
 
+/* A shift between two RFC 3339 timestamps; overtime in millionths of hours. */
+static inline Cadre__Record *fx_shift(struct fx_batch *fb, uint32_t staff, const char *start,
+                                     const char *end, int64_t overtime_micro)
+{
+    Cadre__Record *r = fx_rec(fb, REC_SHIFTS);
+    Cadre__Shift *x = xcalloc(1, sizeof *x);
+    cadre__shift__init(x);
+    x->staff = fx_staff_bin(staff);
+    int32_t end_day;
+    if (parse_rfc3339(start, strlen(start), &x->start_us, &x->day) ||
+        parse_rfc3339(end, strlen(end), &x->end_us, &end_day))
+        abort();
+    x->overtime_micro = overtime_micro;
+    r->body_case = CADRE__RECORD__BODY_SHIFT;
+    r->shift = x;
+    r->key.len = reckey_shift(r->key.data, x->staff.data, x->start_us);
+    return r;
+}
+
+/* An absence of kind (1 sick, 2 pto, 3 other). */
+static inline Cadre__Record *fx_absence(struct fx_batch *fb, uint32_t staff, const char *ymd,
+                                       int64_t hours_micro, int kind)
+{
+    Cadre__Record *r = fx_rec(fb, REC_ABSENCES);
+    Cadre__Absence *x = xcalloc(1, sizeof *x);
+    cadre__absence__init(x);
+    x->staff = fx_staff_bin(staff);
+    x->day = fx_day(ymd);
+    x->hours_micro = hours_micro;
+    x->kind = kind;
+    r->body_case = CADRE__RECORD__BODY_ABSENCE;
+    r->absence = x;
+    r->key.len = reckey_absence(r->key.data, x->staff.data, x->day, kind);
+    return r;
+}
+
+/* An EHR day; scheduled hours and minutes in whole units. */
+static inline Cadre__Record *fx_ehr(struct fx_batch *fb, uint32_t staff, const char *ymd,
+                                   int64_t sched_h, int64_t ehr_min, int64_t outside_min,
+                                   int64_t inbox_min)
+{
+    Cadre__Record *r = fx_rec(fb, REC_EHR);
+    Cadre__Ehr *x = xcalloc(1, sizeof *x);
+    cadre__ehr__init(x);
+    x->staff = fx_staff_bin(staff);
+    x->day = fx_day(ymd);
+    x->scheduled_hours_micro = sched_h * 1000000;
+    x->ehr_minutes_micro = ehr_min * 1000000;
+    x->outside_minutes_micro = outside_min * 1000000;
+    x->inbox_minutes_micro = inbox_min * 1000000;
+    r->body_case = CADRE__RECORD__BODY_EHR;
+    r->ehr = x;
+    r->key.len = reckey_ehr(r->key.data, x->staff.data, x->day);
+    return r;
+}
+
+static inline Cadre__Record *fx_training(struct fx_batch *fb, uint32_t staff,
+                                        const char *course, const char *ymd)
+{
+    Cadre__Record *r = fx_rec(fb, REC_TRAINING);
+    Cadre__Training *x = xcalloc(1, sizeof *x);
+    cadre__training__init(x);
+    x->staff = fx_staff_bin(staff);
+    x->course = xstrdup(course);
+    x->day = fx_day(ymd);
+    r->body_case = CADRE__RECORD__BODY_TRAINING;
+    r->training = x;
+    r->key.len = reckey_training(r->key.data, x->staff.data, x->day, course, strlen(course));
+    return r;
+}
+
 /* A tombstone for a record key. */
 static inline Cadre__Record *fx_tombstone(struct fx_batch *fb, int type, const uint8_t *key,
                                          size_t klen)
