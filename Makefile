@@ -121,6 +121,10 @@ lint:
 bench: all
 	$(Q)bash bench/run.sh
 
+# libFuzzer targets (clang): tests/fuzz/*_fuzz.c into build/fuzz/. FUZZ_SECONDS=N runs each.
+fuzz:
+	$(Q)bash tests/fuzz/build.sh
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/demo.sh start
