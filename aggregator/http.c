@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "aggregator/export_cmd.h"
 #include "aggregator/selfmetrics.h"
 #include "aggregator/tokens.h"
 #include "common/log.h"
@@ -229,6 +230,33 @@ static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *
     return reply(c, 200, csv ? "text/csv; charset=utf-8" : "application/json", p, len);
 }
 
+static enum MHD_Result serve_export(struct http_server *h, struct MHD_Connection *c)
+{
+    const char *quarter = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "quarter");
+    const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    if (!quarter)
+        return reply_text(c, 400, "quarter is required: YYYYQn");
+    if (!format)
+        format = "json";
+    struct snapshot *s = snapshot_acquire(h->ref);
+    if (!s)
+        return reply_text(c, 503, "KPIs are not computed yet; retry in a few seconds");
+    struct sbuf b = {0};
+    char err[200];
+    int rc = export_render(s->model, &s->params, quarter, format, &b, err, sizeof err);
+    snapshot_release(h->ref, s);
+    if (rc) {
+        sbuf_free(&b);
+        return reply_text(c, 400, err);
+    }
+    size_t len;
+    char *p = sbuf_take(&b, &len);
+    const char *type = format[0] == 'c'   ? "text/csv; charset=utf-8"
+                       : format[0] == 'h' ? "text/html; charset=utf-8"
+                                          : "application/json";
+    return reply(c, 200, type, p, len);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -268,12 +296,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply_text(c, 405, "method not allowed");
     if (strcmp(url, "/healthz") == 0)
         return reply_text(c, 200, "ok");
-    if (strcmp(url, "/metrics") == 0 || strcmp(url, "/api/v1/kpis") == 0) {
+    int metrics = strcmp(url, "/metrics") == 0, kpis = strcmp(url, "/api/v1/kpis") == 0;
+    int export = strcmp(url, "/api/v1/export") == 0;
+    if (metrics || kpis || export) {
         if (!reader_ok(h, c))
             return reply_text(c, 401, "missing or unknown bearer token");
-        return url[1] == 'm' ? serve_metrics(h, c) : serve_kpis(h, c);
+        return metrics ? serve_metrics(h, c) : kpis ? serve_kpis(h, c) : serve_export(h, c);
     }
-    return reply_text(c, 404, "not found: try /metrics, /api/v1/kpis, /healthz, /v1/ingest");
+    return reply_text(c, 404, "not found: try /metrics, /api/v1/kpis, /api/v1/export, /healthz, /v1/ingest");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aggregator/config.h"
+#include "aggregator/export_cmd.h"
 #include "aggregator/http.h"
 #include "aggregator/ingest.h"
 #include "aggregator/selfmetrics.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: cadre-aggregator --config FILE\n"
             "       cadre-aggregator --check --config FILE\n"
+            "       cadre-aggregator export --config FILE --quarter YYYYQn --format csv|json|html --out PATH\n"
             "\n"
             "Receives protobuf batches from cadre-agent on POST /v1/ingest, keeps them in\n"
             "RocksDB and serves workforce KPIs on GET /metrics (Prometheus) and\n"
@@ -102,6 +104,8 @@ out:
 int main(int argc, char **argv)
 {
     log_set_prog("cadre-aggregator");
+    if (argc > 1 && strcmp(argv[1], "export") == 0)
+        return export_main(argc - 1, argv + 1);
     const char *config = NULL;
     int check = 0;
     static const struct option longopts[] = {
