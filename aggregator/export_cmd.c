@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "aggregator/config.h"
+#include "aggregator/snapshot.h"
 #include "aggregator/store.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -179,6 +180,7 @@ int export_main(int argc, char **argv)
     }
     struct kpi_params params;
     kpi_params_init(&params, &cfg);
+    snapshot_resolve_params(&params);
     if (export_render(model, &params, quarter, format, &out, err, sizeof err)) {
         log_error("%s", err);
         rc = EX_DATAERR;

@@ -25,6 +25,7 @@ struct http_server {
     const struct agg_config *cfg;
     struct ingest *ing;
     struct refresher *ref;
+    struct kpi_model *model;
     pthread_rwlock_t tokens_lock;
     struct tokens *agents;  /* guarded by tokens_lock */
     struct tokens *readers; /* NULL: /metrics and /api are open */
@@ -214,8 +215,27 @@ static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *
         snapshot_release(h->ref, s);
         return reply_text(c, 400, err);
     }
+    /* A /metrics window comes from the snapshot, so the API agrees with /metrics; any other
+     * window is computed now from the live model. */
     struct kpi_table t = {.as_of = s->params.as_of};
-    kpi_compute_window(s->model, &s->params, window, &t);
+    int from_snapshot = 0;
+    for (const char *const *w = snapshot_windows; *w; w++)
+        from_snapshot |= strcmp(*w, window) == 0;
+    if (from_snapshot) {
+        for (size_t i = 0; i < s->table.n; i++) {
+            const struct kpi_row *r = &s->table.rows[i];
+            if (strcmp(r->window, window) == 0) {
+                struct kpi_row *c = kpi_table_add(&t, r->kpi, r->window, r->by, r->group,
+                                                  r->numerator, r->denominator, r->persons,
+                                                  r->window_start, r->window_end);
+                c->suppressed = r->suppressed;
+            }
+        }
+    } else {
+        kpi_model_rdlock(h->model);
+        kpi_compute_window(h->model, &s->params, window, &t);
+        kpi_model_unlock(h->model);
+    }
     snapshot_release(h->ref, s);
     struct rows_opts o = {.by = by};
     struct sbuf b = {0};
@@ -243,8 +263,11 @@ static enum MHD_Result serve_export(struct http_server *h, struct MHD_Connection
         return reply_text(c, 503, "KPIs are not computed yet; retry in a few seconds");
     struct sbuf b = {0};
     char err[200];
-    int rc = export_render(s->model, &s->params, quarter, format, &b, err, sizeof err);
+    struct kpi_params params = s->params;
     snapshot_release(h->ref, s);
+    kpi_model_rdlock(h->model);
+    int rc = export_render(h->model, &params, quarter, format, &b, err, sizeof err);
+    kpi_model_unlock(h->model);
     if (rc) {
         sbuf_free(&b);
         return reply_text(c, 400, err);
@@ -375,9 +398,10 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
 }
 
 int http_start(struct http_server **out, const struct agg_config *cfg, struct ingest *ing,
-               struct refresher *ref, char *err, size_t errlen)
+               struct refresher *ref, struct kpi_model *model, char *err, size_t errlen)
 {
     struct http_server *h = xcalloc(1, sizeof *h);
+    h->model = model;
     h->cfg = cfg;
     h->ing = ing;
     h->ref = ref;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aggregator/kpi_model.h"
 #include "cadre.pb-c.h"
 #include "common/log.h"
 #include "common/strutil.h"
@@ -17,8 +18,18 @@
 #define META_NEWEST "newest/" /* + type name: i64 Unix seconds */
 #define META_AGENT "agent/"   /* + agent id: last_seen_us, spool_bytes, dropped (3 x 8) */
 
+/* One change to apply to the model once the batch is durable. */
+struct change {
+    int type;
+    char *old;       /* the stored body before, or NULL */
+    size_t oldlen;
+    uint8_t *new;    /* the body after, or NULL for a deletion */
+    size_t newlen;
+};
+
 struct ingest {
     struct store *store;
+    struct kpi_model *model;
     pthread_mutex_t lock; /* one batch at a time; guards everything below */
     uint64_t batches[BATCH_RESULT_COUNT];
     uint64_t records[REC_TYPE_MAX + 1];
@@ -107,10 +118,12 @@ static void load_meta(struct ingest *ing)
     store_iter_free(it);
 }
 
-int ingest_new(struct ingest **out, struct store *store, void (*notify)(void *), void *ud)
+int ingest_new(struct ingest **out, struct store *store, struct kpi_model *model,
+               void (*notify)(void *), void *ud)
 {
     struct ingest *ing = xcalloc(1, sizeof *ing);
     ing->store = store;
+    ing->model = model;
     ing->notify = notify;
     ing->notify_ud = ud;
     pthread_mutex_init(&ing->lock, NULL);
@@ -286,7 +299,9 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
     uint64_t records[REC_TYPE_MAX + 1] = {0}, rejected[REJ_COUNT] = {0};
     memcpy(stored, ing->stored, sizeof stored);
     memcpy(newest, ing->newest_s, sizeof newest);
-    int changed = 0, rc = 200;
+    int rc = 200;
+    struct change *chg = NULL;
+    size_t nchg = 0, capchg = 0;
     struct store_txn *txn = store_txn_new(ing->store);
     for (size_t i = 0; i < b->n_records; i++) {
         const Cadre__Record *r = b->records[i];
@@ -306,26 +321,30 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
             break;
         }
         records[type]++;
+        uint8_t *val = NULL;
+        size_t vlen = 0;
         if (r->body_case == CADRE__RECORD__BODY__NOT_SET) {
-            if (found) {
-                store_txn_delete(txn, (enum store_cf)type, key, klen);
-                stored[type]--;
-                changed = 1;
+            if (!found) {
+                xfree(old);
+                continue;
             }
+            store_txn_delete(txn, (enum store_cf)type, key, klen);
+            stored[type]--;
         } else {
-            size_t vlen;
-            uint8_t *val = pack_body(r, &vlen);
-            if (!found || oldlen != vlen || memcmp(old, val, vlen)) {
-                store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
-                stored[type] += !found;
-                changed = 1;
-            }
-            xfree(val);
             int64_t t = record_time_s(r);
             if (t > newest[type] || newest[type] == 0)
                 newest[type] = t;
+            val = pack_body(r, &vlen);
+            if (found && oldlen == vlen && memcmp(old, val, vlen) == 0) {
+                xfree(old); /* delivered again: nothing changes */
+                xfree(val);
+                continue;
+            }
+            store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
+            stored[type] += !found;
         }
-        xfree(old);
+        xgrow((void **)&chg, &capchg, nchg + 1, sizeof *chg);
+        chg[nchg++] = (struct change){type, old, found ? oldlen : 0, val, vlen};
     }
     if (rc == 200) {
         char k[128];
@@ -349,6 +368,18 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
             rc = 503;
     }
     store_txn_free(txn);
+    if (rc == 200 && ing->model && nchg) {
+        kpi_model_wrlock(ing->model);
+        for (size_t i = 0; i < nchg; i++)
+            kpi_model_apply(ing->model, chg[i].type, (const uint8_t *)chg[i].old, chg[i].oldlen,
+                            chg[i].new, chg[i].newlen);
+        kpi_model_unlock(ing->model);
+    }
+    for (size_t i = 0; i < nchg; i++) {
+        xfree(chg[i].old);
+        xfree(chg[i].new);
+    }
+    xfree(chg);
     if (rc != 200) {
         snprintf(msg, msglen, "the store cannot write; retry later");
         return rc;
@@ -367,7 +398,7 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
     if (nrej)
         log_warn("[agent %s] batch %llu: %zu records rejected", b->agent_id,
                  (unsigned long long)b->seq, nrej);
-    return changed ? 201 : 200; /* 201: internal marker that the store changed */
+    return nchg ? 201 : 200; /* 201: internal marker that the store changed */
 }
 
 int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body, size_t len,

@@ -35,10 +35,14 @@ struct ingest_stats {
 
 struct ingest;
 
-/* Creates the ingest stage over an open store, loading persisted counters. notify (may
- * be NULL) is called after each batch that changed the store. Caller frees with
- * ingest_free(); the store must outlive it. */
-int ingest_new(struct ingest **out, struct store *store, void (*notify)(void *), void *ud);
+struct kpi_model;
+
+/* Creates the ingest stage over an open store, loading persisted counters. Every change
+ * to the store is also applied to model (when not NULL, under its write lock) once the
+ * write is durable. notify (may be NULL) is called after each batch that changed the
+ * store. Caller frees with ingest_free(); store and model must outlive it. */
+int ingest_new(struct ingest **out, struct store *store, struct kpi_model *model,
+               void (*notify)(void *), void *ud);
 void ingest_free(struct ingest *ing);
 
 /* Handles one decoded-from-HTTP body (already gunzipped). token_agent is the agent id the

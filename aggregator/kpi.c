@@ -136,9 +136,9 @@ void groups_emit(const struct groups *g, const struct kwin *w, const char *kpi)
 
 int person_active(const struct kwin *w, const struct person *p)
 {
-    for (uint32_t i = 0; i < p->act_count; i++) {
-        int32_t d = w->m->act[p->act_first + i].day;
-        if (d >= w->s && d <= w->e)
+    for (uint32_t i = 0; i < p->nact; i++) {
+        int32_t d = p->act[i].day;
+        if (d >= w->s && d <= w->e && kpi_episode_on(p, d))
             return 1;
     }
     return 0;
@@ -148,15 +148,15 @@ const struct episode *population_group(const struct kwin *w, const struct person
 {
     /* Last employed day in W: the latest min(end, e) over episodes overlapping W. */
     int32_t last = INT32_MIN;
-    for (uint32_t i = 0; i < p->ep_count; i++) {
-        const struct episode *ep = &w->m->eps[p->ep_first + i];
+    for (uint32_t i = 0; i < p->neps; i++) {
+        const struct episode *ep = &p->eps[i];
         if (ep->start <= w->e && ep->end >= w->s) {
             int32_t d = ep->end < w->e ? ep->end : w->e;
             if (d > last)
                 last = d;
         }
     }
-    return last == INT32_MIN ? NULL : kpi_episode_on(w->m, p, last);
+    return last == INT32_MIN ? NULL : kpi_episode_on(p, last);
 }
 
 void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p,
@@ -175,9 +175,11 @@ void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p,
     kpi_literacy(&w);
     kpi_table_sort(&win);
     kpi_suppress(&w);
-    xgrow((void **)&t->rows, &t->cap, t->n + win.n, sizeof *t->rows);
-    memcpy(t->rows + t->n, win.rows, win.n * sizeof *win.rows);
-    t->n += win.n;
+    if (win.n) {
+        xgrow((void **)&t->rows, &t->cap, t->n + win.n, sizeof *t->rows);
+        memcpy(t->rows + t->n, win.rows, win.n * sizeof *win.rows);
+        t->n += win.n;
+    }
     xfree(win.rows); /* the groups now belong to t */
     kpi_table_sort(t);
 }

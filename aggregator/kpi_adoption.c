@@ -38,10 +38,10 @@ void kpi_adoption(const struct kwin *w)
         memset(tally, 0, (nt + 1) * sizeof *tally);
         int64_t days = 0, any[OUT_COUNT] = {0};
         int32_t last_day = INT32_MIN;
-        for (uint32_t i = 0; i < p->act_count; i++) {
-            const struct activity *a = &m->act[p->act_first + i];
-            if (a->day < w->s || a->day > w->e)
-                continue;
+        for (uint32_t i = 0; i < p->nact; i++) {
+            const struct activity *a = &p->act[i];
+            if (a->day < w->s || a->day > w->e || !kpi_episode_on(p, a->day))
+                continue; /* outside W, or unmatched */
             if (a->day != last_day) {
                 days++;
                 last_day = a->day;

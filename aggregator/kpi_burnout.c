@@ -92,16 +92,21 @@ void kpi_burnout(const struct kwin *w)
         int adopter = person_active(w, p);
         struct own own = {0};
         struct seg_ctx c = {.b = &b, .own = &own, .person = who, .adopter = adopter};
-        kpi_segments(m, p, w->s, w->e, on_segment, &c);
+        kpi_segments(p, w->s, w->e, on_segment, &c);
 
-        for (uint32_t i = 0; i < p->shifts.count; i++) {
-            const struct shift *sh = &m->shifts[p->shifts.first + i];
+        const struct shift *prev = NULL; /* the last matched shift seen */
+        for (uint32_t i = 0; i < p->nshifts; i++) {
+            const struct shift *sh = &p->shifts[i];
+            const struct episode *ep = kpi_episode_on(p, sh->day);
+            if (!ep)
+                continue; /* unmatched: in no KPI, and no one's previous shift */
+            const struct shift *before = prev;
+            prev = sh;
             if (sh->day < w->s || sh->day > w->e)
                 continue;
-            const struct episode *ep = kpi_episode_on(m, p, sh->day);
             int64_t dur = sh->end_us - sh->start_us;
             /* The previous shift is the matched one with the latest start before this. */
-            int is_short = i > 0 && sh->start_us - m->shifts[p->shifts.first + i - 1].end_us < H11;
+            int is_short = before && sh->start_us - before->end_us < H11;
             own.n_shifts++;
             own.n_long += dur >= H12;
             own.n_short += is_short;
@@ -111,18 +116,23 @@ void kpi_burnout(const struct kwin *w)
             both(&b.rest, ep, adopter, is_short, 1, who);
             both(&b.overtime, ep, adopter, (double)sh->overtime_micro, 0, 0);
         }
-        for (uint32_t i = 0; i < p->absences.count; i++) {
-            const struct absence *a = &m->absences[p->absences.first + i];
+        for (uint32_t i = 0; i < p->nabsences; i++) {
+            const struct absence *a = &p->absences[i];
             if (a->day < w->s || a->day > w->e || a->kind != 1 /* sick */)
                 continue;
+            const struct episode *ep = kpi_episode_on(p, a->day);
+            if (!ep)
+                continue;
             own.sick += a->hours_micro;
-            both(&b.sickness, kpi_episode_on(m, p, a->day), adopter, (double)a->hours_micro, 0, 0);
+            both(&b.sickness, ep, adopter, (double)a->hours_micro, 0, 0);
         }
-        for (uint32_t i = 0; i < p->ehr.count; i++) {
-            const struct ehr_day *e = &m->ehr[p->ehr.first + i];
+        for (uint32_t i = 0; i < p->nehr; i++) {
+            const struct ehr_day *e = &p->ehr[i];
             if (e->day < w->s || e->day > w->e)
                 continue;
-            const struct episode *ep = kpi_episode_on(m, p, e->day);
+            const struct episode *ep = kpi_episode_on(p, e->day);
+            if (!ep)
+                continue;
             own.has_ehr = 1;
             own.sched += e->sched_micro;
             own.outside += e->outside_micro;

@@ -32,13 +32,13 @@ void kpi_literacy(const struct kwin *w)
     int64_t headcount = 0;
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
-        const struct episode *ge = kpi_episode_on(m, p, w->e);
+        const struct episode *ge = kpi_episode_on(p, w->e);
         if (!ge)
             continue;
         headcount++;
         int literate = 0;
-        for (uint32_t i = 0; i < p->completions.count && !literate; i++) {
-            const struct completion *c = &m->completions[p->completions.first + i];
+        for (uint32_t i = 0; i < p->ncompletions && !literate; i++) {
+            const struct completion *c = &p->completions[i];
             literate = c->day <= w->e && counts[c->course];
         }
         groups_add(&lit, ge, literate, 1, pi + 1);

@@ -1,4 +1,4 @@
-/* kpi_model.c - loading persons, episodes and matched activity from the store. */
+/* kpi_model.c - the in-memory model: per-person sorted arrays changed record by record. */
 #include "aggregator/kpi_model.h"
 
 #include <errno.h>
@@ -9,240 +9,313 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
-static int load_staffing(struct kpi_model *m, struct store *s)
+enum { CAP_EPS, CAP_ACT, CAP_SHIFTS, CAP_ABS, CAP_EHR, CAP_COMP };
+
+/* --- persons ------------------------------------------------------------------------ */
+
+static uint32_t staff_hash(const uint8_t *k)
 {
-    size_t cap_p = 0, cap_e = 0;
-    struct store_iter *it = store_iter_new(s, CF_STAFFING);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t kl, vl;
-        const uint8_t *key = store_iter_key(it, &kl);
-        const uint8_t *val = store_iter_value(it, &vl);
-        Cadre__Staffing *st = cadre__staffing__unpack(NULL, vl, val);
-        if (!st || kl != 20) {
-            if (st)
-                cadre__staffing__free_unpacked(st, NULL);
-            continue;
-        }
-        struct person *p = m->npersons ? &m->persons[m->npersons - 1] : NULL;
-        if (!p || memcmp(p->staff, key, STAFF_KEY_LEN)) {
-            xgrow((void **)&m->persons, &cap_p, m->npersons + 1, sizeof *m->persons);
-            p = &m->persons[m->npersons++];
-            memset(p, 0, sizeof *p);
-            memcpy(p->staff, key, STAFF_KEY_LEN);
-            p->ep_first = m->neps;
-        }
-        xgrow((void **)&m->eps, &cap_e, m->neps + 1, sizeof *m->eps);
-        struct episode *e = &m->eps[m->neps++];
-        p->ep_count++;
-        e->start = st->start_day;
-        e->end = st->has_end_day ? st->end_day : DAY_MAX;
-        e->site = strtab_intern(&m->sites, st->site, strlen(st->site));
-        e->dept = strtab_intern(&m->depts, st->department, strlen(st->department));
-        e->role = strtab_intern(&m->roles, st->role, strlen(st->role));
-        e->hybrid = (uint8_t)st->hybrid_role;
-        e->end_reason = (uint8_t)st->end_reason;
-        e->fte_micro = st->fte_micro;
-        cadre__staffing__free_unpacked(st, NULL);
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < STAFF_KEY_LEN; i++)
+        h = (h ^ k[i]) * 1099511628211ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static uint32_t slot_of(const struct kpi_model *m, const uint8_t *staff)
+{
+    uint32_t mask = m->nslots - 1, i = staff_hash(staff) & mask;
+    while (m->slots[i] && memcmp(m->persons[m->slots[i] - 1].staff, staff, STAFF_KEY_LEN))
+        i = (i + 1) & mask;
+    return i;
+}
+
+const struct person *kpi_person_find(const struct kpi_model *m, const uint8_t *staff)
+{
+    if (!m->nslots)
+        return NULL;
+    uint32_t s = m->slots[slot_of(m, staff)];
+    return s ? &m->persons[s - 1] : NULL;
+}
+
+static struct person *person_get(struct kpi_model *m, const uint8_t *staff)
+{
+    if ((m->npersons + 1) * 2 > m->nslots) {
+        uint32_t old = m->nslots;
+        uint32_t *olds = m->slots;
+        m->nslots = old ? old * 2 : 1024;
+        m->slots = xcalloc(m->nslots, sizeof *m->slots);
+        for (uint32_t i = 0; i < old; i++)
+            if (olds[i])
+                m->slots[slot_of(m, m->persons[olds[i] - 1].staff)] = olds[i];
+        xfree(olds);
     }
-    store_iter_free(it);
+    uint32_t s = slot_of(m, staff);
+    if (!m->slots[s]) {
+        size_t cap = m->cappersons;
+        xgrow((void **)&m->persons, &cap, m->npersons + 1, sizeof *m->persons);
+        m->cappersons = (uint32_t)cap;
+        struct person *p = &m->persons[m->npersons++];
+        memset(p, 0, sizeof *p);
+        memcpy(p->staff, staff, STAFF_KEY_LEN);
+        m->slots[s] = m->npersons;
+    }
+    return &m->persons[m->slots[s] - 1];
+}
+
+/* --- sorted arrays ------------------------------------------------------------------ */
+
+typedef int (*key_cmp)(const void *a, const void *b);
+
+/* Finds item's key in the sorted array; sets *pos to its index or insertion point. */
+static int vec_find(const void *arr, uint32_t n, size_t size, const void *item, key_cmp cmp,
+                    uint32_t *pos)
+{
+    uint32_t lo = 0, hi = n;
+    /* Most records arrive in key order: try the end first. */
+    if (n && cmp((const char *)arr + (size_t)(n - 1) * size, item) < 0) {
+        *pos = n;
+        return 0;
+    }
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = cmp((const char *)arr + (size_t)mid * size, item);
+        if (c == 0) {
+            *pos = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *pos = lo;
     return 0;
 }
 
-struct raw_act {
-    uint32_t person;
-    int32_t day;
-    uint32_t tool;
-    uint8_t outcome;
-};
-
-static int raw_cmp(const void *x, const void *y)
+/* Inserts or replaces item by key. */
+static void vec_put(void **arr, uint32_t *n, uint32_t *cap, size_t size, const void *item,
+                    key_cmp cmp)
 {
-    const struct raw_act *a = x, *b = y;
-    if (a->person != b->person)
-        return a->person < b->person ? -1 : 1;
-    if (a->day != b->day)
-        return a->day < b->day ? -1 : 1;
-    if (a->tool != b->tool)
-        return a->tool < b->tool ? -1 : 1;
-    return 0;
+    uint32_t pos;
+    if (!vec_find(*arr, *n, size, item, cmp, &pos)) {
+        size_t c = *cap;
+        xgrow(arr, &c, *n + 1, size);
+        *cap = (uint32_t)c;
+        char *base = *arr;
+        memmove(base + (size_t)(pos + 1) * size, base + (size_t)pos * size,
+                (size_t)(*n - pos) * size);
+        (*n)++;
+    }
+    memcpy((char *)*arr + (size_t)pos * size, item, size);
 }
 
-static int load_usage(struct kpi_model *m, struct store *s)
+static void vec_del(void *arr, uint32_t *n, size_t size, const void *item, key_cmp cmp)
 {
-    struct raw_act *raw = NULL;
-    size_t nraw = 0, cap = 0;
-    struct store_iter *it = store_iter_new(s, CF_USAGE);
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t vl;
-        const uint8_t *val = store_iter_value(it, &vl);
-        Cadre__Usage *u = cadre__usage__unpack(NULL, vl, val);
-        if (!u)
-            continue;
-        int64_t pi = u->staff.len == STAFF_KEY_LEN ? kpi_person_find(m, u->staff.data) : -1;
-        if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], u->day)) {
-            m->unmatched[REC_USAGE]++;
+    uint32_t pos;
+    if (vec_find(arr, *n, size, item, cmp, &pos)) {
+        char *base = arr;
+        memmove(base + (size_t)pos * size, base + (size_t)(pos + 1) * size,
+                (size_t)(*n - pos - 1) * size);
+        (*n)--;
+    }
+}
+
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b))
+
+static int ep_cmp(const void *a, const void *b)
+{
+    return CMP(((const struct episode *)a)->start, ((const struct episode *)b)->start);
+}
+
+static int act_cmp(const void *a, const void *b)
+{
+    const struct activity *x = a, *y = b;
+    return x->day != y->day ? CMP(x->day, y->day) : CMP(x->tool, y->tool);
+}
+
+static int shift_cmp(const void *a, const void *b)
+{
+    return CMP(((const struct shift *)a)->start_us, ((const struct shift *)b)->start_us);
+}
+
+static int abs_cmp(const void *a, const void *b)
+{
+    const struct absence *x = a, *y = b;
+    return x->day != y->day ? CMP(x->day, y->day) : CMP(x->kind, y->kind);
+}
+
+static int ehr_cmp(const void *a, const void *b)
+{
+    return CMP(((const struct ehr_day *)a)->day, ((const struct ehr_day *)b)->day);
+}
+
+static int comp_cmp(const void *a, const void *b)
+{
+    const struct completion *x = a, *y = b;
+    return x->day != y->day ? CMP(x->day, y->day) : CMP(x->course, y->course);
+}
+
+/* --- applying records ------------------------------------------------------------------ */
+
+static void usage_count(struct kpi_model *m, const uint8_t *val, size_t len, int delta)
+{
+    Cadre__Usage *u = cadre__usage__unpack(NULL, len, val);
+    if (!u)
+        return;
+    if (u->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, u->staff.data);
+        struct activity a = {.day = u->day,
+                             .tool = strtab_intern(&m->tools, u->tool, strlen(u->tool))};
+        int o = (int)u->outcome >= 0 && (int)u->outcome < OUT_COUNT ? (int)u->outcome : 0;
+        uint32_t pos;
+        if (vec_find(p->act, p->nact, sizeof a, &a, act_cmp, &pos)) {
+            struct activity *c = &p->act[pos];
+            if (delta > 0)
+                c->events[o]++;
+            else if (c->events[o])
+                c->events[o]--;
+            if (!c->events[0] && !c->events[1] && !c->events[2] && !c->events[3])
+                vec_del(p->act, &p->nact, sizeof a, &a, act_cmp);
+        } else if (delta > 0) {
+            a.events[o] = 1;
+            vec_put((void **)&p->act, &p->nact, &p->cap[CAP_ACT], sizeof a, &a, act_cmp);
+        }
+    }
+    cadre__usage__free_unpacked(u, NULL);
+}
+
+static void staffing_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+{
+    Cadre__Staffing *s = cadre__staffing__unpack(NULL, len, val);
+    if (!s)
+        return;
+    if (s->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, s->staff.data);
+        struct episode e = {.start = s->start_day};
+        if (add) {
+            e.end = s->has_end_day ? s->end_day : DAY_MAX;
+            e.site = strtab_intern(&m->sites, s->site, strlen(s->site));
+            e.dept = strtab_intern(&m->depts, s->department, strlen(s->department));
+            e.role = strtab_intern(&m->roles, s->role, strlen(s->role));
+            e.hybrid = (uint8_t)s->hybrid_role;
+            e.end_reason = (uint8_t)s->end_reason;
+            e.fte_micro = s->fte_micro;
+            vec_put((void **)&p->eps, &p->neps, &p->cap[CAP_EPS], sizeof e, &e, ep_cmp);
         } else {
-            xgrow((void **)&raw, &cap, nraw + 1, sizeof *raw);
-            raw[nraw++] = (struct raw_act){(uint32_t)pi, u->day,
-                                           strtab_intern(&m->tools, u->tool, strlen(u->tool)),
-                                           (uint8_t)((int)u->outcome < OUT_COUNT ? (int)u->outcome : 0)};
+            vec_del(p->eps, &p->neps, sizeof e, &e, ep_cmp);
         }
-        cadre__usage__free_unpacked(u, NULL);
     }
-    store_iter_free(it);
-    if (nraw)
-        qsort(raw, nraw, sizeof *raw, raw_cmp);
-    size_t capa = 0;
-    for (size_t i = 0; i < nraw; i++) {
-        struct person *p = &m->persons[raw[i].person];
-        struct activity *last = m->nact ? &m->act[m->nact - 1] : NULL;
-        if (!p->act_count || last->day != raw[i].day || last->tool != raw[i].tool) {
-            xgrow((void **)&m->act, &capa, m->nact + 1, sizeof *m->act);
-            if (!p->act_count)
-                p->act_first = m->nact;
-            last = &m->act[m->nact++];
-            memset(last, 0, sizeof *last);
-            last->day = raw[i].day;
-            last->tool = raw[i].tool;
-            p->act_count++;
-        }
-        last->events[raw[i].outcome]++;
-    }
-    xfree(raw);
-    return 0;
+    cadre__staffing__free_unpacked(s, NULL);
 }
 
-/* Capacities of the model's arrays while they grow. */
-struct loader {
-    struct kpi_model *m;
-    size_t cap_shifts, cap_abs, cap_ehr, cap_comp;
-};
-
-/* Walks a family whose keys start with the staff key (so in person order), handing each
- * value to add() with the person (or -1 when the staff key has no episode). */
-static void walk_keyed(struct loader *l, struct store *s, enum store_cf cf,
-                       void (*add)(struct loader *l, int64_t pi, const uint8_t *val,
-                                   size_t len))
+static void shift_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
 {
-    struct kpi_model *m = l->m;
-    struct store_iter *it = store_iter_new(s, cf);
-    int64_t pi = -1;
-    uint8_t last[STAFF_KEY_LEN];
-    int have_last = 0;
-    for (; store_iter_valid(it); store_iter_next(it)) {
-        size_t kl, vl;
-        const uint8_t *key = store_iter_key(it, &kl);
-        const uint8_t *val = store_iter_value(it, &vl);
-        if (kl < STAFF_KEY_LEN)
-            continue;
-        if (!have_last || memcmp(last, key, STAFF_KEY_LEN)) {
-            memcpy(last, key, STAFF_KEY_LEN);
-            have_last = 1;
-            pi = kpi_person_find(m, key);
-        }
-        add(l, pi, val, vl);
-    }
-    store_iter_free(it);
-}
-
-/* Opens person pi's run r for a new element at index n (runs are filled in person order). */
-static void run_push(struct run *r, uint32_t n)
-{
-    if (!r->count)
-        r->first = n;
-    r->count++;
-}
-
-
-static void add_shift(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
-{
-    struct kpi_model *m = l->m;
     Cadre__Shift *x = cadre__shift__unpack(NULL, len, val);
     if (!x)
         return;
-    if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], x->day)) {
-        m->unmatched[REC_SHIFTS]++;
-    } else {
-        xgrow((void **)&m->shifts, &l->cap_shifts, m->nshifts + 1, sizeof *m->shifts);
-        m->shifts[m->nshifts] = (struct shift){x->start_us, x->end_us, x->overtime_micro, x->day};
-        run_push(&m->persons[pi].shifts, m->nshifts++);
+    if (x->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, x->staff.data);
+        struct shift e = {x->start_us, x->end_us, x->overtime_micro, x->day};
+        if (add)
+            vec_put((void **)&p->shifts, &p->nshifts, &p->cap[CAP_SHIFTS], sizeof e, &e, shift_cmp);
+        else
+            vec_del(p->shifts, &p->nshifts, sizeof e, &e, shift_cmp);
     }
     cadre__shift__free_unpacked(x, NULL);
 }
 
-static void add_absence(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+static void absence_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
 {
-    struct kpi_model *m = l->m;
     Cadre__Absence *x = cadre__absence__unpack(NULL, len, val);
     if (!x)
         return;
-    if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], x->day)) {
-        m->unmatched[REC_ABSENCES]++;
-    } else {
-        xgrow((void **)&m->absences, &l->cap_abs, m->nabsences + 1, sizeof *m->absences);
-        m->absences[m->nabsences] = (struct absence){x->day, (uint8_t)x->kind, x->hours_micro};
-        run_push(&m->persons[pi].absences, m->nabsences++);
+    if (x->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, x->staff.data);
+        struct absence e = {x->day, (uint8_t)x->kind, x->hours_micro};
+        if (add)
+            vec_put((void **)&p->absences, &p->nabsences, &p->cap[CAP_ABS], sizeof e, &e, abs_cmp);
+        else
+            vec_del(p->absences, &p->nabsences, sizeof e, &e, abs_cmp);
     }
     cadre__absence__free_unpacked(x, NULL);
 }
 
-static void add_ehr(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+static void ehr_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
 {
-    struct kpi_model *m = l->m;
     Cadre__Ehr *x = cadre__ehr__unpack(NULL, len, val);
     if (!x)
         return;
-    if (pi < 0 || !kpi_episode_on(m, &m->persons[pi], x->day)) {
-        m->unmatched[REC_EHR]++;
-    } else {
-        xgrow((void **)&m->ehr, &l->cap_ehr, m->nehr + 1, sizeof *m->ehr);
-        m->ehr[m->nehr] = (struct ehr_day){x->day, x->scheduled_hours_micro, x->ehr_minutes_micro,
-                                           x->outside_minutes_micro, x->inbox_minutes_micro};
-        run_push(&m->persons[pi].ehr, m->nehr++);
+    if (x->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, x->staff.data);
+        struct ehr_day e = {x->day, x->scheduled_hours_micro, x->ehr_minutes_micro,
+                            x->outside_minutes_micro, x->inbox_minutes_micro};
+        if (add)
+            vec_put((void **)&p->ehr, &p->nehr, &p->cap[CAP_EHR], sizeof e, &e, ehr_cmp);
+        else
+            vec_del(p->ehr, &p->nehr, sizeof e, &e, ehr_cmp);
     }
     cadre__ehr__free_unpacked(x, NULL);
 }
 
-static void add_completion(struct loader *l, int64_t pi, const uint8_t *val, size_t len)
+static void training_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
 {
-    struct kpi_model *m = l->m;
     Cadre__Training *x = cadre__training__unpack(NULL, len, val);
     if (!x)
         return;
-    if (pi < 0) {
-        m->unmatched[REC_TRAINING]++;
-    } else {
-        xgrow((void **)&m->completions, &l->cap_comp, m->ncompletions + 1, sizeof *m->completions);
-        m->completions[m->ncompletions] =
-            (struct completion){x->day, strtab_intern(&m->courses, x->course, strlen(x->course))};
-        run_push(&m->persons[pi].completions, m->ncompletions++);
+    if (x->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, x->staff.data);
+        struct completion e = {x->day, strtab_intern(&m->courses, x->course, strlen(x->course))};
+        if (add)
+            vec_put((void **)&p->completions, &p->ncompletions, &p->cap[CAP_COMP], sizeof e, &e,
+                    comp_cmp);
+        else
+            vec_del(p->completions, &p->ncompletions, sizeof e, &e, comp_cmp);
     }
     cadre__training__free_unpacked(x, NULL);
 }
 
-static int comp_cmp(const void *x, const void *y)
+static void apply_one(struct kpi_model *m, int type, const uint8_t *v, size_t len, int add)
 {
-    const struct completion *a = x, *b = y;
-    return a->day < b->day ? -1 : a->day > b->day;
+    switch (type) {
+    case REC_USAGE: usage_count(m, v, len, add ? 1 : -1); break;
+    case REC_STAFFING: staffing_apply(m, v, len, add); break;
+    case REC_SHIFTS: shift_apply(m, v, len, add); break;
+    case REC_ABSENCES: absence_apply(m, v, len, add); break;
+    case REC_EHR: ehr_apply(m, v, len, add); break;
+    case REC_TRAINING: training_apply(m, v, len, add); break;
+    default: break;
+    }
+}
+
+void kpi_model_apply(struct kpi_model *m, int type, const uint8_t *old, size_t oldlen,
+                     const uint8_t *new, size_t newlen)
+{
+    if (old)
+        apply_one(m, type, old, oldlen, 0);
+    if (new)
+        apply_one(m, type, new, newlen, 1);
+}
+
+/* --- life cycle --------------------------------------------------------------------- */
+
+struct kpi_model *kpi_model_new(void)
+{
+    struct kpi_model *m = xcalloc(1, sizeof *m);
+    pthread_rwlock_init(&m->lock, NULL);
+    return m;
 }
 
 int kpi_model_load(struct kpi_model **out, struct store *s)
 {
-    struct kpi_model *m = xcalloc(1, sizeof *m);
-    struct loader l = {.m = m};
-    load_staffing(m, s);
-    load_usage(m, s);
-    /* Shift and EHR keys are (staff, time): each person's run is in time order already.
-     * Absence keys are (staff, day, kind), also in day order. Completions are keyed
-     * (staff, day, course). */
-    walk_keyed(&l, s, CF_SHIFTS, add_shift);
-    walk_keyed(&l, s, CF_ABSENCES, add_absence);
-    walk_keyed(&l, s, CF_EHR, add_ehr);
-    walk_keyed(&l, s, CF_TRAINING, add_completion);
-    for (uint32_t i = 0; i < m->npersons; i++) {
-        const struct run *r = &m->persons[i].completions;
-        if (r->count > 1)
-            qsort(m->completions + r->first, r->count, sizeof *m->completions, comp_cmp);
+    struct kpi_model *m = kpi_model_new();
+    for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        struct store_iter *it = store_iter_new(s, (enum store_cf)t);
+        for (; store_iter_valid(it); store_iter_next(it)) {
+            size_t vl;
+            const uint8_t *val = store_iter_value(it, &vl);
+            apply_one(m, t, val, vl, 1);
+        }
+        store_iter_free(it);
     }
     *out = m;
     return 0;
@@ -252,43 +325,48 @@ void kpi_model_free(struct kpi_model *m)
 {
     if (!m)
         return;
+    for (uint32_t i = 0; i < m->npersons; i++) {
+        struct person *p = &m->persons[i];
+        xfree(p->eps);
+        xfree(p->act);
+        xfree(p->shifts);
+        xfree(p->absences);
+        xfree(p->ehr);
+        xfree(p->completions);
+    }
     xfree(m->persons);
-    xfree(m->eps);
-    xfree(m->act);
-    xfree(m->shifts);
-    xfree(m->absences);
-    xfree(m->ehr);
-    xfree(m->completions);
-    strtab_free(&m->courses);
+    xfree(m->slots);
     strtab_free(&m->sites);
     strtab_free(&m->depts);
     strtab_free(&m->roles);
     strtab_free(&m->tools);
+    strtab_free(&m->courses);
+    pthread_rwlock_destroy(&m->lock);
     xfree(m);
 }
 
-int64_t kpi_person_find(const struct kpi_model *m, const uint8_t *staff)
+void kpi_model_rdlock(struct kpi_model *m)
 {
-    size_t lo = 0, hi = m->npersons;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(staff, m->persons[mid].staff, STAFF_KEY_LEN);
-        if (c == 0)
-            return (int64_t)mid;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return -1;
+    pthread_rwlock_rdlock(&m->lock);
 }
 
-const struct episode *kpi_episode_on(const struct kpi_model *m, const struct person *p,
-                                     int32_t d)
+void kpi_model_wrlock(struct kpi_model *m)
+{
+    pthread_rwlock_wrlock(&m->lock);
+}
+
+void kpi_model_unlock(struct kpi_model *m)
+{
+    pthread_rwlock_unlock(&m->lock);
+}
+
+/* --- queries ------------------------------------------------------------------------ */
+
+const struct episode *kpi_episode_on(const struct person *p, int32_t d)
 {
     /* Episodes are sorted by start: the first covering one from the end starts latest. */
-    for (uint32_t i = p->ep_count; i-- > 0;) {
-        const struct episode *e = &m->eps[p->ep_first + i];
+    for (uint32_t i = p->neps; i-- > 0;) {
+        const struct episode *e = &p->eps[i];
         if (e->start <= d && d <= e->end)
             return e;
     }
@@ -298,21 +376,21 @@ const struct episode *kpi_episode_on(const struct kpi_model *m, const struct per
 static int day_cmp(const void *x, const void *y)
 {
     int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
-    return a < b ? -1 : a > b;
+    return CMP(a, b);
 }
 
-void kpi_segments(const struct kpi_model *m, const struct person *p, int32_t s, int32_t e,
+void kpi_segments(const struct person *p, int32_t s, int32_t e,
                   void (*fn)(void *ud, int32_t from, int32_t to, const struct episode *ep),
                   void *ud)
 {
     /* The group can change only where an episode starts or the day after one ends. */
     int32_t stackbuf[32], *cut = stackbuf;
-    size_t ncut = 0, need = 2 * (size_t)p->ep_count + 1;
+    size_t ncut = 0, need = 2 * (size_t)p->neps + 1;
     if (need > 32)
         cut = xmalloc(need * sizeof *cut);
     cut[ncut++] = s;
-    for (uint32_t i = 0; i < p->ep_count; i++) {
-        const struct episode *ep = &m->eps[p->ep_first + i];
+    for (uint32_t i = 0; i < p->neps; i++) {
+        const struct episode *ep = &p->eps[i];
         if (ep->start > s && ep->start <= e)
             cut[ncut++] = ep->start;
         if (ep->end >= s && ep->end < e)
@@ -324,7 +402,7 @@ void kpi_segments(const struct kpi_model *m, const struct person *p, int32_t s, 
     for (size_t i = 0; i < ncut; i++) {
         if (i && cut[i] == cut[i - 1])
             continue;
-        const struct episode *ep = kpi_episode_on(m, p, cut[i]);
+        const struct episode *ep = kpi_episode_on(p, cut[i]);
         if (ep != run) {
             if (run)
                 fn(ud, run_from, cut[i] - 1, run);
@@ -336,4 +414,26 @@ void kpi_segments(const struct kpi_model *m, const struct person *p, int32_t s, 
         fn(ud, run_from, e, run);
     if (cut != stackbuf)
         xfree(cut);
+}
+
+void kpi_model_unmatched(const struct kpi_model *m, uint64_t out[REC_TYPE_MAX + 1])
+{
+    memset(out, 0, sizeof(uint64_t) * (REC_TYPE_MAX + 1));
+    for (uint32_t pi = 0; pi < m->npersons; pi++) {
+        const struct person *p = &m->persons[pi];
+        for (uint32_t i = 0; i < p->nact; i++) {
+            if (!kpi_episode_on(p, p->act[i].day)) {
+                const uint32_t *ev = p->act[i].events;
+                out[REC_USAGE] += (uint64_t)ev[0] + ev[1] + ev[2] + ev[3];
+            }
+        }
+        for (uint32_t i = 0; i < p->nshifts; i++)
+            out[REC_SHIFTS] += !kpi_episode_on(p, p->shifts[i].day);
+        for (uint32_t i = 0; i < p->nabsences; i++)
+            out[REC_ABSENCES] += !kpi_episode_on(p, p->absences[i].day);
+        for (uint32_t i = 0; i < p->nehr; i++)
+            out[REC_EHR] += !kpi_episode_on(p, p->ehr[i].day);
+        if (!p->neps)
+            out[REC_TRAINING] += p->ncompletions;
+    }
 }

@@ -1,14 +1,22 @@
-/* kpi_model.h - the in-memory model the KPI engine reads, loaded from the store at refresh.
+/* kpi_model.h - the in-memory model the KPI engine reads, kept current by ingest.
  *
- * Persons are sorted by staff key; each owns a run of episodes (sorted by start), a run of
- * activity cells (matched usage per day and tool, sorted by day then tool) and runs of
- * matched shifts, absences, EHR days and course completions. A usage, shift, absence or
- * EHR record whose staff member is not employed on its day, and a completion whose staff
- * member has no episode, is unmatched: counted, kept out of every KPI.
+ * Every stored record is in the model, per staff key: episodes (sorted by start), usage
+ * folded to activity cells (sorted by day then tool), shifts, absences, EHR days and
+ * course completions, each sorted by its key. The model is loaded from the store once at
+ * start and then changed record by record as batches are stored, so a refresh reads
+ * memory, never RocksDB.
+ *
+ * Matching is decided when KPIs are computed: a usage, shift, absence or EHR record counts
+ * only when its staff member is employed on its day, a completion when the staff member
+ * has any episode. The rest are unmatched (kpi_model_unmatched()).
+ *
+ * Thread safety: one writer (ingest) and many readers (refresh, API) through
+ * kpi_model_rdlock()/kpi_model_wrlock().
  */
 #ifndef CADRE_KPI_MODEL_H
 #define CADRE_KPI_MODEL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "aggregator/store.h"
@@ -29,7 +37,7 @@ struct episode {
 
 struct activity {
     int32_t day;
-    uint32_t tool;            /* strtab id */
+    uint32_t tool;              /* strtab id */
     uint32_t events[OUT_COUNT]; /* usage events by outcome */
 };
 
@@ -55,54 +63,58 @@ struct completion {
     uint32_t course; /* strtab id */
 };
 
-/* A run [first, first + count) in one of the model's arrays. */
-struct run {
-    uint32_t first, count;
-};
-
 struct person {
     uint8_t staff[STAFF_KEY_LEN];
-    uint32_t ep_first, ep_count;
-    uint32_t act_first, act_count;
-    struct run shifts, absences, ehr, completions; /* matched records, in time order */
+    struct episode *eps;
+    struct activity *act;
+    struct shift *shifts;
+    struct absence *absences;
+    struct ehr_day *ehr;
+    struct completion *completions;
+    uint32_t neps, nact, nshifts, nabsences, nehr, ncompletions;
+    uint32_t cap[6]; /* capacities of the six arrays, in that order */
 };
 
 struct kpi_model {
-    struct person *persons;
-    uint32_t npersons;
-    struct episode *eps;
-    uint32_t neps;
-    struct activity *act;
-    uint32_t nact;
-    struct shift *shifts;
-    uint32_t nshifts;
-    struct absence *absences;
-    uint32_t nabsences;
-    struct ehr_day *ehr;
-    uint32_t nehr;
-    struct completion *completions;
-    uint32_t ncompletions;
+    struct person *persons; /* every staff key with a record, in no particular order */
+    uint32_t npersons, cappersons;
+    uint32_t *slots; /* open-addressing index: person index + 1, 0 = empty */
+    uint32_t nslots;
     struct strtab sites, depts, roles, tools, courses;
-    uint64_t unmatched[REC_TYPE_MAX + 1];
+    pthread_rwlock_t lock;
 };
 
-/* Loads the model from the store (a consistent view per family). Returns 0 or -EIO.
- * Caller frees with kpi_model_free(). */
+/* An empty model. Caller frees with kpi_model_free(). */
+struct kpi_model *kpi_model_new(void);
+/* Loads every record of the store into a new model. Returns 0 or -EIO. */
 int kpi_model_load(struct kpi_model **out, struct store *s);
 void kpi_model_free(struct kpi_model *m);
 
-/* Index of the person with this staff key, or -1. */
-int64_t kpi_person_find(const struct kpi_model *m, const uint8_t *staff);
+void kpi_model_rdlock(struct kpi_model *m);
+void kpi_model_wrlock(struct kpi_model *m);
+void kpi_model_unlock(struct kpi_model *m);
+
+/* Replaces the record of family type with key: old (the packed body stored before, or
+ * NULL) leaves the model, new (packed body, or NULL for a deletion) enters it. Unreadable
+ * bodies are ignored. Caller holds the write lock. */
+void kpi_model_apply(struct kpi_model *m, int type, const uint8_t *old, size_t oldlen,
+                     const uint8_t *new, size_t newlen);
+
+/* The person with this staff key, or NULL. */
+const struct person *kpi_person_find(const struct kpi_model *m, const uint8_t *staff);
 
 /* The episode giving the person's group on day d (of those covering d, the one with the
  * latest start), or NULL when not employed on d. */
-const struct episode *kpi_episode_on(const struct kpi_model *m, const struct person *p,
-                                     int32_t d);
+const struct episode *kpi_episode_on(const struct person *p, int32_t d);
 
 /* Calls fn for each maximal run of days [from, to] within [s, e] over which the person is
  * employed in one episode's group (ep), in day order. */
-void kpi_segments(const struct kpi_model *m, const struct person *p, int32_t s, int32_t e,
+void kpi_segments(const struct person *p, int32_t s, int32_t e,
                   void (*fn)(void *ud, int32_t from, int32_t to, const struct episode *ep),
                   void *ud);
+
+/* Counts the stored records that match no employment, by type (out[REC_USAGE] counts
+ * usage events). Caller holds a lock. */
+void kpi_model_unmatched(const struct kpi_model *m, uint64_t out[REC_TYPE_MAX + 1]);
 
 #endif

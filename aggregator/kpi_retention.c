@@ -84,10 +84,10 @@ void kpi_retention(const struct kwin *w)
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
         uint32_t who = pi + 1;
-        const struct episode *gs = kpi_episode_on(m, p, w->s);
-        const struct episode *ge = kpi_episode_on(m, p, w->e);
+        const struct episode *gs = kpi_episode_on(p, w->s);
+        const struct episode *ge = kpi_episode_on(p, w->e);
         struct cover c = {.hybrid_all = 1, .any_hybrid_all = 1, .want = gs ? gs->hybrid : 0};
-        kpi_segments(m, p, w->s, w->e, on_segment, &c);
+        kpi_segments(p, w->s, w->e, on_segment, &c);
         int every_day = c.days == span;
         if (gs) {
             groups_add(&retention, gs, every_day, 1, who);
@@ -110,8 +110,8 @@ void kpi_retention(const struct kwin *w)
                 holders_e[0]++;
             }
         }
-        for (uint32_t i = 0; i < p->ep_count; i++) {
-            const struct episode *ep = &m->eps[p->ep_first + i];
+        for (uint32_t i = 0; i < p->neps; i++) {
+            const struct episode *ep = &p->eps[i];
             if (ep->end < w->s || ep->end > w->e)
                 continue;
             int r = ep->end_reason;
@@ -120,7 +120,8 @@ void kpi_retention(const struct kwin *w)
             if (r == END_VOLUNTARY)
                 groups_add(&vol.num, ep, 1, 0, 0);
             if (ep->hybrid) {
-                const struct episode *next = kpi_episode_on(m, p, ep->end + 1);
+                const struct episode *next =
+                    ep->end < DAY_MAX ? kpi_episode_on(p, ep->end + 1) : NULL;
                 if (!next || next->hybrid != ep->hybrid)
                     exits[ep->hybrid].num++;
                 if (!next || next->hybrid == 0)

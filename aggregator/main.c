@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aggregator/config.h"
 #include "aggregator/export_cmd.h"
@@ -47,6 +48,7 @@ static int run_daemon(struct agg_config *cfg)
 {
     char err[512];
     struct store *store = NULL;
+    struct kpi_model *model = NULL;
     struct ingest *ing = NULL;
     struct refresher *ref = NULL;
     struct http_server *http = NULL;
@@ -65,14 +67,21 @@ static int run_daemon(struct agg_config *cfg)
         log_error("%s", err);
         goto out;
     }
+    double t0 = (double)clock() / CLOCKS_PER_SEC;
+    if (kpi_model_load(&model, store)) {
+        log_error("cannot load the KPI model from %s", cfg->db_path);
+        goto out;
+    }
+    log_info("loaded %u staff keys into the KPI model in %.1f s CPU", model->npersons,
+             (double)clock() / CLOCKS_PER_SEC - t0);
     struct kpi_params params;
     kpi_params_init(&params, cfg);
-    if (refresher_start(&ref, store, &params, cfg->kpi_refresh_interval_s)) {
+    if (refresher_start(&ref, model, &params, cfg->kpi_refresh_interval_s)) {
         log_error("cannot start the KPI refresh thread");
         goto out;
     }
-    ingest_new(&ing, store, refresher_notify, ref);
-    if (http_start(&http, cfg, ing, ref, err, sizeof err)) {
+    ingest_new(&ing, store, model, refresher_notify, ref);
+    if (http_start(&http, cfg, ing, ref, model, err, sizeof err)) {
         log_error("%s", err);
         goto out;
     }
@@ -97,6 +106,7 @@ out:
     http_stop(http);
     refresher_stop(ref);
     ingest_free(ing);
+    kpi_model_free(model);
     store_close(store);
     return rc;
 }

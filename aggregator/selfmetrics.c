@@ -47,7 +47,7 @@ void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st,
         prom_family(b, "cadre_unmatched_records", "gauge",
                     "Stored records whose staff member is not employed on their day, by type.");
         for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
-            prom_sample(b, "cadre_unmatched_records", (double)snap->model->unmatched[t], "type",
+            prom_sample(b, "cadre_unmatched_records", (double)snap->unmatched[t], "type",
                         rec_type_name(t), (const char *)NULL);
         prom_family(b, "cadre_suppressed_cells", "gauge",
                     "KPI cells of /metrics withheld by small-group suppression, by window.");

@@ -81,20 +81,24 @@ static double mono_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-struct snapshot *snapshot_build(struct store *store, const struct kpi_params *params)
+void snapshot_resolve_params(struct kpi_params *p)
+{
+    if (p->as_of_auto)
+        p->as_of = today_local() - 1;
+}
+
+struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params *params)
 {
     double t0 = mono_seconds();
     struct snapshot *s = xcalloc(1, sizeof *s);
     s->params = *params;
-    if (s->params.as_of_auto)
-        s->params.as_of = today_local() - 1;
-    if (kpi_model_load(&s->model, store)) {
-        xfree(s);
-        return NULL;
-    }
+    snapshot_resolve_params(&s->params);
     s->table.as_of = s->params.as_of;
+    kpi_model_rdlock(model);
     for (const char *const *w = snapshot_windows; *w; w++)
-        kpi_compute_window(s->model, &s->params, *w, &s->table);
+        kpi_compute_window(model, &s->params, *w, &s->table);
+    kpi_model_unmatched(model, s->unmatched);
+    kpi_model_unlock(model);
     struct sbuf b = {0};
     prom_render_kpis(&b, &s->table, families, NFAMILIES);
     s->kpi_text = sbuf_take(&b, &s->kpi_len);
@@ -109,14 +113,13 @@ void snapshot_free(struct snapshot *s)
 {
     if (!s)
         return;
-    kpi_model_free(s->model);
     kpi_table_clear(&s->table);
     xfree(s->kpi_text);
     xfree(s);
 }
 
 struct refresher {
-    struct store *store;
+    struct kpi_model *model;
     struct kpi_params params;
     int64_t interval_s;
     pthread_t thread;
@@ -141,13 +144,8 @@ static void install(struct refresher *r, struct snapshot *s)
 
 void refresher_refresh_now(struct refresher *r)
 {
-    struct snapshot *s = snapshot_build(r->store, &r->params);
-    if (!s) {
-        log_error("KPI refresh failed; serving the previous snapshot");
-        return;
-    }
-    log_debug("KPI refresh took %.3f s (%u persons, %zu rows)", s->refresh_seconds,
-              s->model->npersons, s->table.n);
+    struct snapshot *s = snapshot_build(r->model, &r->params);
+    log_debug("KPI refresh took %.3f s (%zu rows)", s->refresh_seconds, s->table.n);
     install(r, s);
 }
 
@@ -191,11 +189,11 @@ static void *refresh_main(void *arg)
     }
 }
 
-int refresher_start(struct refresher **out, struct store *store,
+int refresher_start(struct refresher **out, struct kpi_model *model,
                     const struct kpi_params *params, int64_t interval_s)
 {
     struct refresher *r = xcalloc(1, sizeof *r);
-    r->store = store;
+    r->model = model;
     r->params = *params;
     r->interval_s = interval_s;
     pthread_mutex_init(&r->lock, NULL);

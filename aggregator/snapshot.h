@@ -1,7 +1,8 @@
 /* snapshot.h - the KPI snapshot /metrics and /api read, rebuilt by a background thread.
  *
- * A refresh loads the model from the store, computes the /metrics windows and renders
- * their text; readers take a reference to the current snapshot and never wait on RocksDB.
+ * A refresh computes the /metrics windows from the in-memory model (under its read lock)
+ * and renders their text; readers take a reference to the current snapshot and never wait
+ * on RocksDB or on a refresh.
  */
 #ifndef CADRE_SNAPSHOT_H
 #define CADRE_SNAPSHOT_H
@@ -10,15 +11,14 @@
 #include <stdint.h>
 
 #include "aggregator/kpi.h"
-#include "aggregator/store.h"
 #include "exporters/kpi_table.h"
 
 struct snapshot {
-    struct kpi_model *model;
-    struct kpi_params params;
+    struct kpi_params params; /* as used, as_of resolved */
     struct kpi_table table; /* rows of the /metrics windows, sorted */
     char *kpi_text;         /* the KPI families of /metrics, rendered */
     size_t kpi_len;
+    uint64_t unmatched[REC_TYPE_MAX + 1];
     double refresh_seconds;
     int64_t refreshed_at_us;
     int refs; /* guarded by the refresher's lock */
@@ -27,9 +27,9 @@ struct snapshot {
 struct refresher;
 
 /* Starts the refresh thread: a refresh at once, then every interval_s seconds and about a
- * second after refresher_notify(). params is copied (its literacy list is borrowed: it must
- * outlive the refresher). Caller stops with refresher_stop(). */
-int refresher_start(struct refresher **out, struct store *store,
+ * second after refresher_notify(). The model is borrowed; params is copied (its literacy
+ * list is borrowed). Both must outlive the refresher. Caller stops with refresher_stop(). */
+int refresher_start(struct refresher **out, struct kpi_model *model,
                     const struct kpi_params *params, int64_t interval_s);
 void refresher_stop(struct refresher *r);
 /* New data arrived. Thread-safe; cheap. */
@@ -42,8 +42,11 @@ void refresher_refresh_now(struct refresher *r);
 struct snapshot *snapshot_acquire(struct refresher *r);
 void snapshot_release(struct refresher *r, struct snapshot *s);
 
-/* Builds a snapshot synchronously (no thread). Caller frees with snapshot_free(). */
-struct snapshot *snapshot_build(struct store *store, const struct kpi_params *params);
+/* Builds a snapshot synchronously, taking the model's read lock. Caller frees with
+ * snapshot_free(). */
+struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params *params);
+/* Resolves the as-of day of params (yesterday when not configured). */
+void snapshot_resolve_params(struct kpi_params *p);
 void snapshot_free(struct snapshot *s);
 
 /* The windows /metrics carries for a KPI (NULL-terminated), or NULL for an unknown KPI. */

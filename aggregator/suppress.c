@@ -133,7 +133,7 @@ void kpi_suppress(const struct kwin *w)
         c.dept_site[d] = NONE;
     c.site_dept = xcalloc(m->sites.n * m->depts.n + 1, 1);
     for (uint32_t pi = 0; pi < m->npersons; pi++)
-        kpi_segments(m, &m->persons[pi], w->s, w->e, on_segment, &c);
+        kpi_segments(&m->persons[pi], w->s, w->e, on_segment, &c);
     uint8_t *nested = xcalloc(m->sites.n + 1, 1);
     for (size_t s = 0; s < m->sites.n; s++) {
         int any = 0, all = 1;

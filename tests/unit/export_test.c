@@ -26,7 +26,7 @@ static int setup(void **state)
     if (store_open(&e->store, e->dir, false, false, err, sizeof err))
         return -1;
     struct ingest *ing;
-    ingest_new(&ing, e->store, NULL, NULL);
+    ingest_new(&ing, e->store, NULL, NULL, NULL);
     struct fx_batch fb = {0};
     for (uint32_t p = 1; p <= 10; p++)
         fx_staffing(&fb, p, "2026-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);

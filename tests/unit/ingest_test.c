@@ -2,6 +2,9 @@
  * rejected records, persisted counters. */
 #include "tests/unit/testutil.h"
 
+#include "aggregator/kpi.h"
+#include "aggregator/kpi_model.h"
+#include "common/decimal.h"
 #include "tests/unit/fixtures.h"
 
 struct env {
@@ -17,7 +20,7 @@ static int setup(void **state)
     char err[256];
     if (store_open(&e->store, e->dir, false, false, err, sizeof err))
         return -1;
-    ingest_new(&e->ing, e->store, NULL, NULL);
+    ingest_new(&e->ing, e->store, NULL, NULL, NULL);
     *state = e;
     return 0;
 }
@@ -151,7 +154,7 @@ static void test_counts_survive_reopen(void **state)
     store_close(e->store);
     char err[256];
     assert_int_equal(store_open(&e->store, e->dir, false, false, err, sizeof err), 0);
-    ingest_new(&e->ing, e->store, NULL, NULL);
+    ingest_new(&e->ing, e->store, NULL, NULL, NULL);
     struct ingest_stats st;
     ingest_stats(e->ing, &st);
     assert_int_equal(st.stored[REC_STAFFING], 5);
@@ -170,12 +173,92 @@ static void test_counts_survive_reopen(void **state)
     ingest_stats_free(&st);
 }
 
+/* Compares two tables cell by cell. */
+static void tables_equal(const struct kpi_table *a, const struct kpi_table *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct kpi_row *x = &a->rows[i], *y = &b->rows[i];
+        assert_string_equal(x->kpi, y->kpi);
+        assert_string_equal(x->by, y->by);
+        assert_string_equal(x->group, y->group);
+        assert_double_exact(x->numerator, y->numerator);
+        assert_double_exact(x->denominator, y->denominator);
+        assert_int_equal(x->persons, y->persons);
+        assert_int_equal(x->suppressed, y->suppressed);
+    }
+}
+
+/* The model ingest keeps current equals the model loaded from the store afterwards,
+ * through replacements, tombstones and re-deliveries. */
+static void test_model_follows_store(void **state)
+{
+    struct env *e = *state;
+    struct kpi_model *live = kpi_model_new();
+    ingest_free(e->ing);
+    ingest_new(&e->ing, e->store, live, NULL, NULL);
+    struct fx_batch fb = {0};
+    for (uint32_t p = 1; p <= 12; p++)
+        fx_staffing(&fb, p, "2025-01-01", NULL, 0, "north", p <= 6 ? "ICU" : "ER", "nurse", 0,
+                    1000000);
+    for (uint32_t p = 1; p <= 9; p++) {
+        fx_usage(&fb, p, "2026-09-10", "ambient-scribe", p % 4, p);
+        fx_shift(&fb, p, "2026-09-10T07:00:00Z", "2026-09-10T20:00:00Z", 1500000);
+        fx_ehr(&fb, p, "2026-09-11", 8, 60, 20, 10);
+    }
+    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    /* Person 3 leaves (end date filled in), person 4's shift is retracted, usage lines are
+     * re-delivered, person 5's usage line is rewritten with another tool. */
+    fx_staffing(&fb, 3, "2025-01-01", "2026-09-05", CADRE__END_REASON__END_REASON_VOLUNTARY,
+                "north", "ICU", "nurse", 0, 1000000);
+    uint8_t staff[16], key[RECKEY_MAX];
+    fx_staff(staff, 4);
+    int64_t t4;
+    int32_t d4;
+    parse_rfc3339("2026-09-10T07:00:00Z", 20, &t4, &d4);
+    fx_tombstone(&fb, REC_SHIFTS, key, reckey_shift(key, staff, t4));
+    for (uint32_t p = 1; p <= 4; p++)
+        fx_usage(&fb, p, "2026-09-10", "ambient-scribe", p % 4, p);
+    fx_usage(&fb, 5, "2026-09-12", "chat-assistant", 1, 5);
+    assert_int_equal(fx_ingest(e->ing, &fb, 2), 200);
+
+    struct kpi_model *loaded;
+    assert_int_equal(kpi_model_load(&loaded, e->store), 0);
+    struct kpi_params p = {.as_of = fx_day("2026-09-30"), .min_group_size = 5,
+                           .contract_hours_micro = 40 * MICRO, .burnout_min_flags = 2,
+                           .burnout_short_rests = 2, .burnout_long_shift_share = 250000};
+    struct kpi_table a = {0}, b = {0};
+    kpi_compute_window(live, &p, "28d", &a);
+    kpi_compute_window(loaded, &p, "28d", &b);
+    assert_true(a.n > 20);
+    tables_equal(&a, &b);
+    /* And the changes are in: all 12 are in the 28d population (person 3 was employed
+     * 09-03..09-05); active are persons 1, 2, 4..9 = 8, since person 3's 09-10 usage came
+     * after leaving (unmatched). */
+    const struct kpi_row *r = kpi_table_find(&a, "adoption_ratio", "28d", "org", "all");
+    assert_non_null(r);
+    assert_double_exact(r->numerator, 8);
+    assert_double_exact(r->denominator, 12);
+    uint64_t u1[REC_TYPE_MAX + 1], u2[REC_TYPE_MAX + 1];
+    kpi_model_unmatched(live, u1);
+    kpi_model_unmatched(loaded, u2);
+    assert_memory_equal(u1, u2, sizeof u1);
+    assert_int_equal(u1[REC_USAGE], 1); /* person 3 used AI on 09-10, after leaving */
+    kpi_table_clear(&a);
+    kpi_table_clear(&b);
+    kpi_model_free(loaded);
+    ingest_free(e->ing);
+    e->ing = NULL;
+    kpi_model_free(live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dedupe_and_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts_survive_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_follows_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
