@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -29,7 +30,11 @@ struct http_server {
     pthread_rwlock_t tokens_lock;
     struct tokens *agents;  /* guarded by tokens_lock */
     struct tokens *readers; /* NULL: /metrics and /api are open */
+    char *tls_key, *tls_cert, *tls_ca; /* PEM contents, kept while the daemon runs */
+    uint64_t metrics_oversize;         /* scrapes whose body passed METRICS_WARN_BYTES */
 };
+
+#define METRICS_WARN_BYTES (8u << 20)
 
 /* Per-request state of a POST. */
 struct req {
@@ -56,6 +61,25 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
     size_t len;
     char *p = sbuf_take(&b, &len);
     return reply(c, status, "text/plain; charset=utf-8", p, len);
+}
+
+/* With tls_client_ca_file set, a client must present a certificate that verifies against
+ * that CA. Returns 0 when the connection may proceed. */
+static int client_cert_ok(struct http_server *h, struct MHD_Connection *c)
+{
+    if (!h->tls_ca)
+        return 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return -1;
+    gnutls_session_t tls = (gnutls_session_t)ci->tls_session;
+    unsigned status = 0;
+    if (gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509 ||
+        !gnutls_certificate_get_peers(tls, &(unsigned){0}) ||
+        gnutls_certificate_verify_peers2(tls, &status) != GNUTLS_E_SUCCESS || status != 0)
+        return -1;
+    return 0;
 }
 
 /* The bearer token of the request, or NULL. */
@@ -170,6 +194,34 @@ static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connectio
     return reply_text(c, (unsigned)status, msg);
 }
 
+/* Compresses len bytes as gzip; returns NULL on failure. Caller frees *out. */
+static char *gzip_body(const char *in, size_t len, size_t *outlen)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&z, (uLong)len);
+    char *out = xmalloc(cap);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+        deflateEnd(&z);
+        xfree(out);
+        return NULL;
+    }
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+static int accepts_gzip(struct MHD_Connection *c)
+{
+    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    return ae && strstr(ae, "gzip") != NULL;
+}
+
 static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connection *c)
 {
     struct sbuf b = {0};
@@ -181,8 +233,30 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
     selfmetrics_render(&b, &st, s);
     ingest_stats_free(&st);
     snapshot_release(h->ref, s);
+    prom_family(&b, "cadre_metrics_oversize_scrapes_total", "counter",
+                "Scrapes whose /metrics body passed 8 MiB (too many groups or windows).");
+    prom_sample(&b, "cadre_metrics_oversize_scrapes_total",
+                (double)__atomic_load_n(&h->metrics_oversize, __ATOMIC_RELAXED), (const char *)NULL);
+    if (b.len > METRICS_WARN_BYTES) {
+        __atomic_add_fetch(&h->metrics_oversize, 1, __ATOMIC_RELAXED);
+        log_warn("/metrics body is %zu bytes (over 8 MiB): consider fewer breakdowns", b.len);
+    }
     size_t len;
     char *p = sbuf_take(&b, &len);
+    if (accepts_gzip(c)) {
+        size_t zlen;
+        char *z = gzip_body(p, len, &zlen);
+        if (z) {
+            xfree(p);
+            struct MHD_Response *r =
+                MHD_create_response_from_buffer(zlen, z, MHD_RESPMEM_MUST_FREE);
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, PROM_CONTENT_TYPE);
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+            enum MHD_Result ret = MHD_queue_response(c, 200, r);
+            MHD_destroy_response(r);
+            return ret;
+        }
+    }
     return reply(c, 200, PROM_CONTENT_TYPE, p, len);
 }
 
@@ -287,6 +361,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     struct http_server *h = cls;
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (h->tls_ca && !*con_cls && client_cert_ok(h, c)) {
+        if (is_post) { /* drain the body, then answer */
+            struct req *rq = xcalloc(1, sizeof *rq);
+            rq->status = 403;
+            snprintf(rq->msg, sizeof rq->msg, "a client certificate from the configured CA is required");
+            *con_cls = rq;
+            return MHD_YES;
+        }
+        return reply_text(c, 403, "a client certificate from the configured CA is required");
+    }
     if (strcmp(url, "/v1/ingest") == 0 && is_post) {
         struct req *rq = *con_cls;
         if (!rq) {
@@ -369,6 +453,24 @@ int http_reload_tokens(struct http_server *h, char *err, size_t errlen)
     return load_tokens(h, err, errlen);
 }
 
+/* Reads a whole (PEM) file into a NUL-terminated buffer. */
+static int read_file(const char *path, char **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    struct sbuf b = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        sbuf_add(&b, buf, n);
+    fclose(f);
+    *out = sbuf_take(&b, NULL);
+    return 0;
+}
+
 /* Splits "host:port" or "[v6]:port" and resolves it. */
 static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
@@ -412,10 +514,25 @@ int http_start(struct http_server **out, const struct agg_config *cfg, struct in
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
+    if (cfg->tls_cert_file) {
+        if (read_file(cfg->tls_key_file, &h->tls_key, err, errlen) ||
+            read_file(cfg->tls_cert_file, &h->tls_cert, err, errlen) ||
+            (cfg->tls_client_ca_file && read_file(cfg->tls_client_ca_file, &h->tls_ca, err, errlen)))
+            goto fail;
+        flags |= MHD_USE_TLS;
+        int n = 0;
+        tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+        tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+        if (h->tls_ca)
+            tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls_ca};
+        tls[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    }
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not allowed)", cfg->listen);
         goto fail;
@@ -426,6 +543,9 @@ fail:
     tokens_free(h->agents);
     tokens_free(h->readers);
     pthread_rwlock_destroy(&h->tokens_lock);
+    xfree(h->tls_key);
+    xfree(h->tls_cert);
+    xfree(h->tls_ca);
     xfree(h);
     return -EINVAL;
 }
@@ -438,5 +558,8 @@ void http_stop(struct http_server *h)
     tokens_free(h->agents);
     tokens_free(h->readers);
     pthread_rwlock_destroy(&h->tokens_lock);
+    xfree(h->tls_key);
+    xfree(h->tls_cert);
+    xfree(h->tls_ca);
     xfree(h);
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The aggregator's HTTP surface without an agent: config checks, API errors, read tokens,
+# gzip /metrics, HTTPS with client certificates made here, clean SIGTERM.
+. "$(dirname "$0")/lib.sh"
+t_setup
+printf 'north-1 tok-1\n' > "$T/agents.tokens"
+printf 'reader-token\n' > "$T/read.tokens"
+
+# A min_group_size under 5 is refused with a message that says why.
+cat > "$T/bad.ini" <<INI
+[aggregator]
+db_path = $T/db
+tokens_file = $T/agents.tokens
+min_group_size = 4
+INI
+"$BIN/cadre-aggregator" --check --config "$T/bad.ini" 2>"$T/bad.err"
+check_eq "$?" 78 "min_group_size 4 refused"
+check_grep 'bad.ini:4: min_group_size must be a whole number from 5' "$T/bad.err" "names line and limit"
+printf '[aggregator]\ntokens_file = x\nlisten = a\nlisten = b\n' > "$T/dup.ini"
+"$BIN/cadre-aggregator" --check --config "$T/dup.ini" 2>"$T/dup.err"
+check_eq "$?" 78 "repeated key refused"
+check_grep "dup.ini:4: key 'listen' repeated" "$T/dup.err" "names the repeated key"
+printf '[aggregator]\ntokens_file = x\nlistn = a\n' > "$T/unk.ini"
+"$BIN/cadre-aggregator" --check --config "$T/unk.ini" 2>"$T/unk.err"
+check_eq "$?" 78 "unknown key refused"
+check_grep "unk.ini:3: unknown key 'listn'" "$T/unk.err" "names the unknown key"
+
+# Plain HTTP with read tokens.
+port=$(free_port)
+cat > "$T/agg.ini" <<INI
+[aggregator]
+listen = 127.0.0.1:$port
+db_path = $T/db
+tokens_file = $T/agents.tokens
+read_tokens_file = $T/read.tokens
+as_of = 2026-09-30
+INI
+t_bg "$T/agg.log" "$BIN/cadre-aggregator" --config "$T/agg.ini"
+agg=$T_LAST_PID
+wait_http "http://127.0.0.1:$port/healthz" || { cat "$T/agg.log"; exit 1; }
+base=http://127.0.0.1:$port
+code() { curl -s -o "$T/body" -w '%{http_code}' "$@"; }
+check_eq "$(code "$base/metrics")" 401 "/metrics without a read token"
+check_eq "$(code -H 'Authorization: Bearer reader-token' "$base/metrics")" 200 "/metrics with a read token"
+check_eq "$(code -H 'Authorization: Bearer tok-1' "$base/metrics")" 401 "an agent token is not a read token"
+R=(-H 'Authorization: Bearer reader-token')
+for i in $(seq 50); do  # the first refresh runs at start
+  [ "$(code "${R[@]}" "$base/api/v1/kpis?window=28d")" = 200 ] && break; sleep 0.1
+done
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis?window=28d")" 200 "kpis 28d"
+check_grep '^\{"as_of":"2026-09-30","rows":\[' "$T/body" "empty store: JSON with as_of"
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis?window=31x")" 400 "bad window"
+check_grep 'Nd \(1 <= N <= 730\) or YYYYQn' "$T/body" "400 says what windows are allowed"
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis?window=2026Q4")" 400 "quarter after the as-of day"
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis?window=28d&by=ward")" 400 "bad breakdown"
+check_grep 'org, site, department, role, tool, hybrid_role, adoption_cohort' "$T/body" "400 lists the breakdowns"
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis?window=28d&format=xml")" 400 "bad format"
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis")" 400 "window missing"
+check_eq "$(code "${R[@]}" "$base/api/v1/kpis?window=28d&format=csv")" 200 "kpis csv"
+check_eq "$(head -1 "$T/body")" "window,kpi,by,group,value,numerator,denominator,suppressed,window_start,window_end" "csv header"
+check_eq "$(code "$base/nope")" 404 "unknown path"
+check_eq "$(code -X DELETE "$base/metrics")" 405 "wrong method"
+curl -s "${R[@]}" -H 'Accept-Encoding: gzip' -D "$T/hdr" -o "$T/m.gz" "$base/metrics"
+check_grep '^Content-Encoding: gzip' "$T/hdr" "gzip when the scraper accepts it"
+check_grep '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$T/hdr" "exposition content type"
+gunzip -c "$T/m.gz" > "$T/m.txt"
+check_grep '^cadre_build_info\{version="[0-9.]+"\} 1$' "$T/m.txt" "gzip body decodes"
+out=$(promtool check metrics < "$T/m.txt" 2>&1)
+check_eq "$out" "" "promtool check metrics findings"
+check_no_grep '^[a-z_]+(\{[^}]*\})? [^ ]+ [0-9]+$' "$T/m.txt" "no sample timestamps"
+
+# SIGTERM: exits 0 and closes the store (a second start opens it again).
+kill -TERM "$agg"
+wait "$agg"
+check_eq "$?" 0 "exit status after SIGTERM"
+
+# HTTPS with client certificates, made here with openssl.
+mkdir -p "$T/tls" && cd "$T/tls" || exit 1
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=cadre-test-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > ext
+openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr -subj /CN=north-1 2>/dev/null
+openssl x509 -req -in cli.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out cli.crt -days 2 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.crt -days 2 -subj /CN=rogue 2>/dev/null
+cd - >/dev/null || exit 1
+tport=$(free_port)
+cat > "$T/tls.ini" <<INI
+[aggregator]
+listen = 127.0.0.1:$tport
+db_path = $T/db
+tokens_file = $T/agents.tokens
+tls_cert_file = $T/tls/srv.crt
+tls_key_file = $T/tls/srv.key
+tls_client_ca_file = $T/tls/ca.crt
+INI
+t_bg "$T/tls.log" "$BIN/cadre-aggregator" --config "$T/tls.ini"
+for i in $(seq 50); do curl -s -k -o /dev/null "https://127.0.0.1:$tport/healthz" && break; sleep 0.1; done
+tb=https://127.0.0.1:$tport
+check_eq "$(code --cacert "$T/tls/ca.crt" "$tb/healthz")" 403 "no client certificate"
+check_eq "$(code --cacert "$T/tls/ca.crt" --cert "$T/tls/rogue.crt" --key "$T/tls/rogue.key" "$tb/healthz")" 403 "certificate from another CA"
+check_eq "$(code --cacert "$T/tls/ca.crt" --cert "$T/tls/cli.crt" --key "$T/tls/cli.key" "$tb/healthz")" 200 "client certificate from the CA"
+check_eq "$(code --cacert "$T/tls/ca.crt" --cert "$T/tls/cli.crt" --key "$T/tls/cli.key" -X POST \
+  -H 'Authorization: Bearer tok-1' -H 'Content-Type: application/x-protobuf' --data-binary 'x' "$tb/v1/ingest")" 400 "ingest over mTLS reaches the decoder"
+check_eq "$(code --cacert "$T/tls/ca.crt" -X POST -H 'Authorization: Bearer tok-1' \
+  -H 'Content-Type: application/x-protobuf' --data-binary 'x' "$tb/v1/ingest")" 403 "ingest without a client certificate"
+t_done
