@@ -25,30 +25,52 @@ struct opt {
 
 #define O(f) offsetof(struct agg_config, f)
 static const struct opt opts[] = {
-    {"aggregator", "listen", OPT_STR, "127.0.0.1:9470", O(listen), 0, 0, "host:port to serve HTTP on"},
+    {"aggregator", "listen", OPT_STR, "127.0.0.1:9470", O(listen), 0, 0,
+     "host:port to serve HTTP on"},
     {"aggregator", "db_path", OPT_STR, "/var/lib/cadre/db", O(db_path), 0, 0, "RocksDB folder"},
-    {"aggregator", "tokens_file", OPT_STR, NULL, O(tokens_file), 0, 0, "lines \"agent_id token\" (required)"},
-    {"aggregator", "read_tokens_file", OPT_STR, NULL, O(read_tokens_file), 0, 0, "bearer tokens for /metrics and /api (off)"},
-    {"aggregator", "min_group_size", OPT_INT, "10", O(min_group_size), 5, 1000000, "k for suppression (>= 5)"},
-    {"aggregator", "as_of", OPT_DATE, NULL, O(as_of), 0, 0, "as-of day YYYY-MM-DD (default yesterday)"},
-    {"aggregator", "contract_hours_per_week", OPT_DEC, "40", O(contract_hours_micro), 1, 168 * MICRO, "hours of a 1.0 FTE week"},
-    {"aggregator", "literacy_courses", OPT_LIST, "", O(literacy_courses), 0, 0, "comma-separated AI-literacy courses (empty = all)"},
-    {"aggregator", "max_body_bytes", OPT_BYTES, "16MiB", O(max_body_bytes), 1024, INT64_MAX, "largest ingest body, before or after gzip"},
-    {"aggregator", "sync_writes", OPT_BOOL, "true", O(sync_writes), 0, 0, "fsync the WAL before acking"},
-    {"aggregator", "kpi_refresh_interval_s", OPT_INT, "60", O(kpi_refresh_interval_s), 1, 86400, "seconds between KPI refreshes"},
-    {"aggregator", "burnout_overtime_ratio", OPT_DEC, "0.10", O(burnout_overtime_ratio), 0, INT64_MAX, "flag: own overtime ratio above"},
-    {"aggregator", "burnout_long_shift_share", OPT_DEC, "0.25", O(burnout_long_shift_share), 0, MICRO, "flag: share of shifts >= 12 h at least"},
-    {"aggregator", "burnout_short_rests", OPT_INT, "2", O(burnout_short_rests), 0, 1000000, "flag: short rests at least"},
-    {"aggregator", "burnout_wow8_seconds", OPT_DEC, "3600", O(burnout_wow8_seconds), 0, INT64_MAX, "flag: own wow8 above"},
-    {"aggregator", "burnout_sickness_ratio", OPT_DEC, "0.05", O(burnout_sickness_ratio), 0, INT64_MAX, "flag: own sickness ratio above"},
-    {"aggregator", "burnout_min_flags", OPT_INT, "2", O(burnout_min_flags), 1, 5, "flags that make a person at risk"},
-    {"aggregator", "tls_cert_file", OPT_STR, NULL, O(tls_cert_file), 0, 0, "serve HTTPS with this certificate"},
-    {"aggregator", "tls_key_file", OPT_STR, NULL, O(tls_key_file), 0, 0, "private key of tls_cert_file"},
-    {"aggregator", "tls_client_ca_file", OPT_STR, NULL, O(tls_client_ca_file), 0, 0, "require client certificates from this CA"},
+    {"aggregator", "tokens_file", OPT_STR, NULL, O(tokens_file), 0, 0,
+     "lines \"agent_id token\" (required)"},
+    {"aggregator", "read_tokens_file", OPT_STR, NULL, O(read_tokens_file), 0, 0,
+     "bearer tokens for /metrics and /api (off)"},
+    {"aggregator", "min_group_size", OPT_INT, "10", O(min_group_size), 5, 1000000,
+     "k for suppression (>= 5)"},
+    {"aggregator", "as_of", OPT_DATE, NULL, O(as_of), 0, 0,
+     "as-of day YYYY-MM-DD (default yesterday)"},
+    {"aggregator", "contract_hours_per_week", OPT_DEC, "40", O(contract_hours_micro), 1,
+     168 * MICRO, "hours of a 1.0 FTE week"},
+    {"aggregator", "literacy_courses", OPT_LIST, "", O(literacy_courses), 0, 0,
+     "comma-separated AI-literacy courses (empty = all)"},
+    {"aggregator", "max_body_bytes", OPT_BYTES, "16MiB", O(max_body_bytes), 1024, INT64_MAX,
+     "largest ingest body, before or after gzip"},
+    {"aggregator", "sync_writes", OPT_BOOL, "true", O(sync_writes), 0, 0,
+     "fsync the WAL before acking"},
+    {"aggregator", "kpi_refresh_interval_s", OPT_INT, "60", O(kpi_refresh_interval_s), 1, 86400,
+     "seconds between KPI refreshes"},
+    {"aggregator", "burnout_overtime_ratio", OPT_DEC, "0.10", O(burnout_overtime_ratio), 0,
+     INT64_MAX, "flag: own overtime ratio above"},
+    {"aggregator", "burnout_long_shift_share", OPT_DEC, "0.25", O(burnout_long_shift_share), 0,
+     MICRO, "flag: share of shifts >= 12 h at least"},
+    {"aggregator", "burnout_short_rests", OPT_INT, "2", O(burnout_short_rests), 0, 1000000,
+     "flag: short rests at least"},
+    {"aggregator", "burnout_wow8_seconds", OPT_DEC, "3600", O(burnout_wow8_seconds), 0, INT64_MAX,
+     "flag: own wow8 above"},
+    {"aggregator", "burnout_sickness_ratio", OPT_DEC, "0.05", O(burnout_sickness_ratio), 0,
+     INT64_MAX, "flag: own sickness ratio above"},
+    {"aggregator", "burnout_min_flags", OPT_INT, "2", O(burnout_min_flags), 1, 5,
+     "flags that make a person at risk"},
+    {"aggregator", "tls_cert_file", OPT_STR, NULL, O(tls_cert_file), 0, 0,
+     "serve HTTPS with this certificate"},
+    {"aggregator", "tls_key_file", OPT_STR, NULL, O(tls_key_file), 0, 0,
+     "private key of tls_cert_file"},
+    {"aggregator", "tls_client_ca_file", OPT_STR, NULL, O(tls_client_ca_file), 0, 0,
+     "require client certificates from this CA"},
     {"remote_write", "url", OPT_STR, NULL, O(rw_url), 0, 0, "remote_write endpoint (off)"},
-    {"remote_write", "interval_s", OPT_INT, "60", O(rw_interval_s), 1, 86400, "seconds between pushes"},
-    {"remote_write", "token_file", OPT_STR, NULL, O(rw_token_file), 0, 0, "bearer token for the endpoint"},
-    {"remote_write", "external_labels", OPT_STR, NULL, O(rw_external_labels), 0, 0, "labels added to every series, e.g. region=\"north\""},
+    {"remote_write", "interval_s", OPT_INT, "60", O(rw_interval_s), 1, 86400,
+     "seconds between pushes"},
+    {"remote_write", "token_file", OPT_STR, NULL, O(rw_token_file), 0, 0,
+     "bearer token for the endpoint"},
+    {"remote_write", "external_labels", OPT_STR, NULL, O(rw_external_labels), 0, 0,
+     "labels added to every series, e.g. region=\"north\""},
 };
 #undef O
 
@@ -90,8 +112,7 @@ static void free_list(char **list)
     xfree(list);
 }
 
-static int set_value(struct agg_config *cfg, const struct opt *o, const char *v,
-                     const char **why)
+static int set_value(struct agg_config *cfg, const struct opt *o, const char *v, const char **why)
 {
     static __thread char whybuf[96];
     char *base = (char *)cfg + o->off;
@@ -181,8 +202,8 @@ static int set_value(struct agg_config *cfg, const struct opt *o, const char *v,
     return -EINVAL;
 }
 
-static int on_kv(void *user, const char *section, const char *name, const char *value,
-                 int line, char *err, size_t errlen)
+static int on_kv(void *user, const char *section, const char *name, const char *value, int line,
+                 char *err, size_t errlen)
 {
     struct parse_ctx *c = user;
     (void)line;
@@ -232,9 +253,16 @@ int agg_config_load(struct agg_config *cfg, const char *path, char *err, size_t 
 
 void agg_config_free(struct agg_config *cfg)
 {
-    char **strs[] = {&cfg->listen, &cfg->db_path, &cfg->tokens_file, &cfg->read_tokens_file,
-                     &cfg->tls_cert_file, &cfg->tls_key_file, &cfg->tls_client_ca_file,
-                     &cfg->rw_url, &cfg->rw_token_file, &cfg->rw_external_labels};
+    char **strs[] = {&cfg->listen,
+                     &cfg->db_path,
+                     &cfg->tokens_file,
+                     &cfg->read_tokens_file,
+                     &cfg->tls_cert_file,
+                     &cfg->tls_key_file,
+                     &cfg->tls_client_ca_file,
+                     &cfg->rw_url,
+                     &cfg->rw_token_file,
+                     &cfg->rw_external_labels};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
         xfree(*strs[i]);
         *strs[i] = NULL;
@@ -251,8 +279,7 @@ void agg_config_usage(void)
             sec = opts[i].section;
             printf("  [%s]\n", sec);
         }
-        printf("    %-26s %-18s %s\n", opts[i].key, opts[i].def ? opts[i].def : "",
-               opts[i].help);
+        printf("    %-26s %-18s %s\n", opts[i].key, opts[i].def ? opts[i].def : "", opts[i].help);
     }
 }
 

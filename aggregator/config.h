@@ -7,13 +7,13 @@
 #include <stdint.h>
 
 struct agg_config {
-    char *listen;      /* host:port */
+    char *listen; /* host:port */
     char *db_path;
     char *tokens_file; /* lines "agent_id token" */
     char *read_tokens_file;
     char *tls_cert_file, *tls_key_file, *tls_client_ca_file;
     int64_t min_group_size;
-    int32_t as_of;     /* day number; valid when has_as_of */
+    int32_t as_of; /* day number; valid when has_as_of */
     bool has_as_of;
     int64_t contract_hours_micro; /* contract_hours_per_week in millionths */
     char **literacy_courses;      /* NULL-terminated; empty list = every course counts */

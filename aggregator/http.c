@@ -28,8 +28,8 @@ struct http_server {
     struct refresher *ref;
     struct kpi_model *model;
     pthread_rwlock_t tokens_lock;
-    struct tokens *agents;  /* guarded by tokens_lock */
-    struct tokens *readers; /* NULL: /metrics and /api are open */
+    struct tokens *agents;             /* guarded by tokens_lock */
+    struct tokens *readers;            /* NULL: /metrics and /api are open */
     char *tls_key, *tls_cert, *tls_ca; /* PEM contents, kept while the daemon runs */
     uint64_t metrics_oversize;         /* scrapes whose body passed METRICS_WARN_BYTES */
 };
@@ -39,9 +39,9 @@ struct http_server {
 /* Per-request state of a POST. */
 struct req {
     struct sbuf body;
-    int status;       /* non-zero: answer this once the body is drained */
+    int status; /* non-zero: answer this once the body is drained */
     char msg[160];
-    char agent[65];   /* the token's agent id */
+    char agent[65]; /* the token's agent id */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
@@ -169,10 +169,12 @@ static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connectio
 {
     if (rq->status)
         return reply_text(c, (unsigned)rq->status, rq->msg);
-    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ctype =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!ctype || strncmp(ctype, "application/x-protobuf", 22) != 0)
         return reply_text(c, 400, "Content-Type must be application/x-protobuf");
-    const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    const char *enc =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     const char *body = rq->body.p ? rq->body.p : "";
     size_t len = rq->body.len;
     char *plain = NULL;
@@ -218,7 +220,8 @@ static char *gzip_body(const char *in, size_t len, size_t *outlen)
 
 static int accepts_gzip(struct MHD_Connection *c)
 {
-    const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *ae =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     return ae && strstr(ae, "gzip") != NULL;
 }
 
@@ -236,7 +239,8 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
     prom_family(&b, "cadre_metrics_oversize_scrapes_total", "counter",
                 "Scrapes whose /metrics body passed 8 MiB (too many groups or windows).");
     prom_sample(&b, "cadre_metrics_oversize_scrapes_total",
-                (double)__atomic_load_n(&h->metrics_oversize, __ATOMIC_RELAXED), (const char *)NULL);
+                (double)__atomic_load_n(&h->metrics_oversize, __ATOMIC_RELAXED),
+                (const char *)NULL);
     if (b.len > METRICS_WARN_BYTES) {
         __atomic_add_fetch(&h->metrics_oversize, 1, __ATOMIC_RELAXED);
         log_warn("/metrics body is %zu bytes (over 8 MiB): consider fewer breakdowns", b.len);
@@ -276,8 +280,9 @@ static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *
     if (!window)
         return reply_text(c, 400, "window is required: Nd (1 <= N <= 730) or YYYYQn");
     if (by && !known_by(by))
-        return reply_text(c, 400, "by must be one of org, site, department, role, tool, "
-                                  "hybrid_role, adoption_cohort");
+        return reply_text(c, 400,
+                          "by must be one of org, site, department, role, tool, "
+                          "hybrid_role, adoption_cohort");
     if (format && strcmp(format, "json") && strcmp(format, "csv"))
         return reply_text(c, 400, "format must be json or csv");
     struct snapshot *s = snapshot_acquire(h->ref);
@@ -299,9 +304,9 @@ static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *
         for (size_t i = 0; i < s->table.n; i++) {
             const struct kpi_row *r = &s->table.rows[i];
             if (strcmp(r->window, window) == 0) {
-                struct kpi_row *c = kpi_table_add(&t, r->kpi, r->window, r->by, r->group,
-                                                  r->numerator, r->denominator, r->persons,
-                                                  r->window_start, r->window_end);
+                struct kpi_row *c =
+                    kpi_table_add(&t, r->kpi, r->window, r->by, r->group, r->numerator,
+                                  r->denominator, r->persons, r->window_start, r->window_end);
                 c->suppressed = r->suppressed;
             }
         }
@@ -355,8 +360,8 @@ static enum MHD_Result serve_export(struct http_server *h, struct MHD_Connection
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
     struct http_server *h = cls;
@@ -365,7 +370,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (is_post) { /* drain the body, then answer */
             struct req *rq = xcalloc(1, sizeof *rq);
             rq->status = 403;
-            snprintf(rq->msg, sizeof rq->msg, "a client certificate from the configured CA is required");
+            snprintf(rq->msg, sizeof rq->msg,
+                     "a client certificate from the configured CA is required");
             *con_cls = rq;
             return MHD_YES;
         }
@@ -376,7 +382,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq) {
             rq = xcalloc(1, sizeof *rq);
             *con_cls = rq;
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            const char *cl =
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (agent_of(h, c, rq->agent)) {
                 rq->status = 401;
                 snprintf(rq->msg, sizeof rq->msg, "missing or unknown bearer token");
@@ -410,7 +417,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return reply_text(c, 401, "missing or unknown bearer token");
         return metrics ? serve_metrics(h, c) : kpis ? serve_kpis(h, c) : serve_export(h, c);
     }
-    return reply_text(c, 404, "not found: try /metrics, /api/v1/kpis, /api/v1/export, /healthz, /v1/ingest");
+    return reply_text(
+        c, 404, "not found: try /metrics, /api/v1/kpis, /api/v1/export, /healthz, /v1/ingest");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -486,7 +494,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
         hs++, hl -= 2;
     memcpy(host, hs, hl);
     host[hl] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai;
     int rc = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai);
@@ -518,7 +527,8 @@ int http_start(struct http_server **out, const struct agg_config *cfg, struct in
     if (cfg->tls_cert_file) {
         if (read_file(cfg->tls_key_file, &h->tls_key, err, errlen) ||
             read_file(cfg->tls_cert_file, &h->tls_cert, err, errlen) ||
-            (cfg->tls_client_ca_file && read_file(cfg->tls_client_ca_file, &h->tls_ca, err, errlen)))
+            (cfg->tls_client_ca_file &&
+             read_file(cfg->tls_client_ca_file, &h->tls_ca, err, errlen)))
             goto fail;
         flags |= MHD_USE_TLS;
         int n = 0;
@@ -529,9 +539,8 @@ int http_start(struct http_server **out, const struct agg_config *cfg, struct in
         tls[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not allowed)", cfg->listen);

@@ -21,9 +21,9 @@
 /* One change to apply to the model once the batch is durable. */
 struct change {
     int type;
-    char *old;       /* the stored body before, or NULL */
+    char *old; /* the stored body before, or NULL */
     size_t oldlen;
-    uint8_t *new;    /* the body after, or NULL for a deletion */
+    uint8_t *new; /* the body after, or NULL for a deletion */
     size_t newlen;
 };
 
@@ -161,9 +161,9 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
         return REJ_MALFORMED;
     static const int body_of[] = {
-        [REC_USAGE] = CADRE__RECORD__BODY_USAGE,       [REC_STAFFING] = CADRE__RECORD__BODY_STAFFING,
-        [REC_SHIFTS] = CADRE__RECORD__BODY_SHIFT,      [REC_ABSENCES] = CADRE__RECORD__BODY_ABSENCE,
-        [REC_EHR] = CADRE__RECORD__BODY_EHR,           [REC_TRAINING] = CADRE__RECORD__BODY_TRAINING,
+        [REC_USAGE] = CADRE__RECORD__BODY_USAGE,  [REC_STAFFING] = CADRE__RECORD__BODY_STAFFING,
+        [REC_SHIFTS] = CADRE__RECORD__BODY_SHIFT, [REC_ABSENCES] = CADRE__RECORD__BODY_ABSENCE,
+        [REC_EHR] = CADRE__RECORD__BODY_EHR,      [REC_TRAINING] = CADRE__RECORD__BODY_TRAINING,
     };
     if (reckey_check(type, r->key.data, r->key.len))
         return REJ_INVALID_VALUE;
@@ -242,20 +242,13 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
 static int64_t record_time_s(const Cadre__Record *r)
 {
     switch (r->body_case) {
-    case CADRE__RECORD__BODY_USAGE:
-        return r->usage->ts_us / US_PER_SEC;
-    case CADRE__RECORD__BODY_STAFFING:
-        return (int64_t)r->staffing->start_day * 86400;
-    case CADRE__RECORD__BODY_SHIFT:
-        return r->shift->start_us / US_PER_SEC;
-    case CADRE__RECORD__BODY_ABSENCE:
-        return (int64_t)r->absence->day * 86400;
-    case CADRE__RECORD__BODY_EHR:
-        return (int64_t)r->ehr->day * 86400;
-    case CADRE__RECORD__BODY_TRAINING:
-        return (int64_t)r->training->day * 86400;
-    default:
-        return INT64_MIN;
+    case CADRE__RECORD__BODY_USAGE: return r->usage->ts_us / US_PER_SEC;
+    case CADRE__RECORD__BODY_STAFFING: return (int64_t)r->staffing->start_day * 86400;
+    case CADRE__RECORD__BODY_SHIFT: return r->shift->start_us / US_PER_SEC;
+    case CADRE__RECORD__BODY_ABSENCE: return (int64_t)r->absence->day * 86400;
+    case CADRE__RECORD__BODY_EHR: return (int64_t)r->ehr->day * 86400;
+    case CADRE__RECORD__BODY_TRAINING: return (int64_t)r->training->day * 86400;
+    default: return INT64_MIN;
     }
 }
 
@@ -292,8 +285,8 @@ static void put_agent(struct store_txn *txn, const struct agent_state *a)
 }
 
 /* Applies the records of b in one atomic write. Returns 200 or 503. Lock held. */
-static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t *bkey,
-                       size_t bklen, struct agent_state *agent, char *msg, size_t msglen)
+static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t *bkey, size_t bklen,
+                       struct agent_state *agent, char *msg, size_t msglen)
 {
     int64_t stored[REC_TYPE_MAX + 1], newest[REC_TYPE_MAX + 1];
     uint64_t records[REC_TYPE_MAX + 1] = {0}, rejected[REJ_COUNT] = {0};
@@ -357,8 +350,8 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
             }
             if (newest[t] != ing->newest_s[t]) {
                 be_put_i64(v, newest[t]);
-                store_txn_put(txn, CF_META, k,
-                              meta_key(k, sizeof k, META_NEWEST, rec_type_name(t)), v, 8);
+                store_txn_put(txn, CF_META, k, meta_key(k, sizeof k, META_NEWEST, rec_type_name(t)),
+                              v, 8);
             }
         }
         be_put_i64(v, b->sent_us);
@@ -459,8 +452,7 @@ int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *bod
         status = 503;
     } else if (seen) {
         ing->batches[BATCH_DUPLICATE]++;
-        snprintf(msg, msglen, "duplicate batch %llu, already stored",
-                 (unsigned long long)b->seq);
+        snprintf(msg, msglen, "duplicate batch %llu, already stored", (unsigned long long)b->seq);
     } else {
         status = apply_batch(ing, b, bkey, bklen, agent, msg, msglen);
     }

@@ -25,10 +25,10 @@ struct agent_state {
 /* A consistent copy of the ingest counters, for rendering. Caller frees agents. */
 struct ingest_stats {
     uint64_t batches[BATCH_RESULT_COUNT];
-    uint64_t records[REC_TYPE_MAX + 1];  /* accepted records (puts and tombstones) */
-    uint64_t rejected[REJ_COUNT];        /* rejected records by reason */
-    int64_t stored[REC_TYPE_MAX + 1];    /* distinct records in the store */
-    int64_t newest_s[REC_TYPE_MAX + 1];  /* newest record's day or instant, Unix seconds */
+    uint64_t records[REC_TYPE_MAX + 1]; /* accepted records (puts and tombstones) */
+    uint64_t rejected[REJ_COUNT];       /* rejected records by reason */
+    int64_t stored[REC_TYPE_MAX + 1];   /* distinct records in the store */
+    int64_t newest_s[REC_TYPE_MAX + 1]; /* newest record's day or instant, Unix seconds */
     struct agent_state *agents;
     size_t nagents;
 };

@@ -10,11 +10,10 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
-const char *const kpi_breakdowns[] = {"org", "site", "department", "role", "tool",
-                                      "hybrid_role", "adoption_cohort", NULL};
+const char *const kpi_breakdowns[] = {"org",  "site",        "department",      "role",
+                                      "tool", "hybrid_role", "adoption_cohort", NULL};
 
-int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char *err,
-                     size_t errlen)
+int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char *err, size_t errlen)
 {
     size_t len = strlen(w);
     if (len >= 2 && len <= 4 && w[len - 1] == 'd') {
@@ -34,7 +33,8 @@ int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char 
         if (i == 4) {
             int q = w[5] - '0';
             int32_t qs = day_from_civil(y, 3 * q - 2, 1);
-            int32_t qe = (q == 4 ? day_from_civil(y + 1, 1, 1) : day_from_civil(y, 3 * q + 1, 1)) - 1;
+            int32_t qe =
+                (q == 4 ? day_from_civil(y + 1, 1, 1) : day_from_civil(y, 3 * q + 1, 1)) - 1;
             if (qs > as_of) {
                 char d[11];
                 format_date(as_of, d);
@@ -76,8 +76,7 @@ void cell_add(struct cell *c, double num, double den, uint32_t person)
     }
 }
 
-void groups_add(struct groups *g, const struct episode *ep, double num, double den,
-                uint32_t person)
+void groups_add(struct groups *g, const struct episode *ep, double num, double den, uint32_t person)
 {
     cell_add(&g->org, num, den, person);
     cell_add(&g->site[ep->site], num, den, person);
@@ -85,8 +84,7 @@ void groups_add(struct groups *g, const struct episode *ep, double num, double d
     cell_add(&g->role[ep->role], num, den, person);
 }
 
-void groups_add_cohort(struct groups *g, int adopter, double num, double den,
-                       uint32_t person)
+void groups_add_cohort(struct groups *g, int adopter, double num, double den, uint32_t person)
 {
     cell_add(&g->cohort[adopter ? 1 : 0], num, den, person);
 }
@@ -115,8 +113,8 @@ void cells_emit(const struct cell *c, size_t n, const struct strtab *tab, const 
 {
     for (size_t i = 0; i < n; i++)
         if (c[i].den > 0)
-            kpi_table_add(w->t, kpi, w->name, by, tab ? tab->str[i] : "all", c[i].num,
-                          c[i].den, c[i].persons, w->s, w->e);
+            kpi_table_add(w->t, kpi, w->name, by, tab ? tab->str[i] : "all", c[i].num, c[i].den,
+                          c[i].persons, w->s, w->e);
 }
 
 void groups_emit(const struct groups *g, const struct kwin *w, const char *kpi)
@@ -159,8 +157,8 @@ const struct episode *population_group(const struct kwin *w, const struct person
     return last == INT32_MIN ? NULL : kpi_episode_on(p, last);
 }
 
-void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p,
-                        const char *window, struct kpi_table *t)
+void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, const char *window,
+                        struct kpi_table *t)
 {
     int32_t s, e;
     char err[128];

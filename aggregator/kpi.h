@@ -32,8 +32,8 @@ int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char 
 
 /* Computes every KPI row of the window, suppresses them as the SPEC says and appends them
  * to t, which is left sorted. A window that does not parse adds nothing. */
-void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p,
-                        const char *window, struct kpi_table *t);
+void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, const char *window,
+                        struct kpi_table *t);
 
 /* Names of the breakdowns ("org", "site", ...). */
 extern const char *const kpi_breakdowns[];

@@ -22,9 +22,9 @@ struct burnout {
 
 /* One person's totals over W, for the flags. */
 struct own {
-    int64_t fte_days;  /* sum of fte_micro over employed days of W */
-    int64_t overtime;  /* micro-hours */
-    int64_t sick;      /* micro-hours */
+    int64_t fte_days; /* sum of fte_micro over employed days of W */
+    int64_t overtime; /* micro-hours */
+    int64_t sick;     /* micro-hours */
     int64_t n_shifts, n_long, n_short;
     int64_t sched, outside; /* micro-hours, micro-minutes */
     int has_ehr;
@@ -49,8 +49,8 @@ static void on_segment(void *ud, int32_t from, int32_t to, const struct episode 
     groups_add_cohort(&c->b->sickness, c->adopter, 0, (double)fd, c->person);
 }
 
-static void both(struct groups *g, const struct episode *ep, int adopter, double num,
-                 double den, uint32_t person)
+static void both(struct groups *g, const struct episode *ep, int adopter, double num, double den,
+                 uint32_t person)
 {
     groups_add(g, ep, num, den, person);
     groups_add_cohort(g, adopter, num, den, person);
@@ -78,7 +78,7 @@ void kpi_burnout(const struct kwin *w)
 {
     const struct kpi_model *m = w->m;
     struct burnout b;
-    struct groups *all[] = {&b.overtime, &b.sickness, &b.lng, &b.ext, &b.rest,
+    struct groups *all[] = {&b.overtime, &b.sickness, &b.lng,    &b.ext, &b.rest,
                             &b.wow8,     &b.ehr8,     &b.inbox8, &b.risk};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         groups_init(all[i], m, 1);

@@ -38,8 +38,7 @@ void groups_free(struct groups *g);
 void groups_add(struct groups *g, const struct episode *ep, double num, double den,
                 uint32_t person);
 /* Adds to the cohort cell (adopter or not). */
-void groups_add_cohort(struct groups *g, int adopter, double num, double den,
-                       uint32_t person);
+void groups_add_cohort(struct groups *g, int adopter, double num, double den, uint32_t person);
 /* Sets every cell's numerator to num * nmul / ndiv and denominator to den * dmul / ddiv
  * (sums kept in exact integer units while accumulating become hours or seconds). */
 void groups_scale(struct groups *g, const struct kpi_model *m, double nmul, double ndiv,

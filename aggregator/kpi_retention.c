@@ -12,15 +12,19 @@
 #define END_OTHER 6
 
 static const char *const hybrid_names[N_HYBRID] = {
-    "", "clinical_translator", "model_governance_lead", "data_strategist", "ethics_steward",
+    "",
+    "clinical_translator",
+    "model_governance_lead",
+    "data_strategist",
+    "ethics_steward",
     "ai_champion",
 };
 
 /* How a person spent W, from their day-by-day groups. */
 struct cover {
-    int64_t days;        /* employed days in W */
-    int hybrid_all;      /* holds hybrid role `want` every day of W */
-    int any_hybrid_all;  /* holds some hybrid role every day of W */
+    int64_t days;       /* employed days in W */
+    int hybrid_all;     /* holds hybrid role `want` every day of W */
+    int any_hybrid_all; /* holds some hybrid role every day of W */
     int want;
 };
 

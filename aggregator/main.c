@@ -26,7 +26,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: cadre-aggregator --config FILE\n"
             "       cadre-aggregator --check --config FILE\n"
-            "       cadre-aggregator export --config FILE --quarter YYYYQn --format csv|json|html --out PATH\n"
+            "       cadre-aggregator export --config FILE --quarter YYYYQn --format csv|json|html "
+            "--out PATH\n"
             "\n"
             "Receives protobuf batches from cadre-agent on POST /v1/ingest, keeps them in\n"
             "RocksDB and serves workforce KPIs on GET /metrics (Prometheus) and\n"

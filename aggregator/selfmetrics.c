@@ -3,8 +3,7 @@
 
 #include "exporters/prom.h"
 
-void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st,
-                        const struct snapshot *snap)
+void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st, const struct snapshot *snap)
 {
     prom_family(b, "cadre_ingest_batches_total", "counter",
                 "Ingest batches by result since start (accepted, duplicate, rejected).");
@@ -19,8 +18,8 @@ void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st,
     prom_family(b, "cadre_ingest_rejected_records_total", "counter",
                 "Records rejected inside accepted batches since start, by reason.");
     for (int r = 0; r < REJ_COUNT; r++)
-        prom_sample(b, "cadre_ingest_rejected_records_total", (double)st->rejected[r],
-                    "reason", reject_reason_name(r), (const char *)NULL);
+        prom_sample(b, "cadre_ingest_rejected_records_total", (double)st->rejected[r], "reason",
+                    reject_reason_name(r), (const char *)NULL);
     prom_family(b, "cadre_stored_records", "gauge",
                 "Distinct records in the store, after keyed replacement, by type.");
     for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
@@ -30,8 +29,8 @@ void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st,
                 "Day or instant of the newest stored record, by type (Unix seconds).");
     for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
         if (st->stored[t] > 0)
-            prom_sample(b, "cadre_newest_record_timestamp_seconds", (double)st->newest_s[t],
-                        "type", rec_type_name(t), (const char *)NULL);
+            prom_sample(b, "cadre_newest_record_timestamp_seconds", (double)st->newest_s[t], "type",
+                        rec_type_name(t), (const char *)NULL);
     prom_family(b, "cadre_agent_last_seen_timestamp_seconds", "gauge",
                 "When each agent last delivered a batch or heartbeat (Unix seconds).");
     for (size_t i = 0; i < st->nagents; i++)

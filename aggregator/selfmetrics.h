@@ -10,7 +10,6 @@
 
 /* Renders the self-metrics from the ingest counters and the snapshot (may be NULL before
  * the first refresh). Reads no store. */
-void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st,
-                        const struct snapshot *snap);
+void selfmetrics_render(struct sbuf *b, const struct ingest_stats *st, const struct snapshot *snap);
 
 #endif

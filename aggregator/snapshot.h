@@ -15,8 +15,8 @@
 
 struct snapshot {
     struct kpi_params params; /* as used, as_of resolved */
-    struct kpi_table table; /* rows of the /metrics windows, sorted */
-    char *kpi_text;         /* the KPI families of /metrics, rendered */
+    struct kpi_table table;   /* rows of the /metrics windows, sorted */
+    char *kpi_text;           /* the KPI families of /metrics, rendered */
     size_t kpi_len;
     uint64_t unmatched[REC_TYPE_MAX + 1];
     double refresh_seconds;

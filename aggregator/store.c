@@ -42,8 +42,8 @@ struct store_iter {
     struct store *s;
 };
 
-int store_open(struct store **out, const char *path, bool sync_writes, bool read_only,
-               char *errbuf, size_t errlen)
+int store_open(struct store **out, const char *path, bool sync_writes, bool read_only, char *errbuf,
+               size_t errlen)
 {
     struct store *s = xcalloc(1, sizeof *s);
     char *err = NULL;
@@ -73,8 +73,7 @@ int store_open(struct store **out, const char *path, bool sync_writes, bool read
         s->db = rocksdb_open_as_secondary_column_families(s->opts, path, s->secondary_path,
                                                           CF_COUNT, cf_names, cfo, s->cf, &err);
     } else {
-        s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cfo, s->cf,
-                                             &err);
+        s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cfo, s->cf, &err);
     }
     if (err) {
         snprintf(errbuf, errlen, "cannot open database %s: %s", path, err);
@@ -185,8 +184,8 @@ void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, si
     rocksdb_writebatch_wi_delete_cf(t->wb, t->s->cf[cf], key, klen);
 }
 
-int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
-                  char **val, size_t *vlen)
+int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen, char **val,
+                  size_t *vlen)
 {
     char *err = NULL;
     size_t vl = 0;

@@ -31,8 +31,8 @@ struct store_iter;
  * instance that works beside a running daemon (scratch dir path + ".secondary-PID").
  * On error returns -EIO with a message in errbuf (errlen bytes). Caller closes with
  * store_close(). */
-int store_open(struct store **out, const char *path, bool sync_writes, bool read_only,
-               char *errbuf, size_t errlen);
+int store_open(struct store **out, const char *path, bool sync_writes, bool read_only, char *errbuf,
+               size_t errlen);
 void store_close(struct store *s);
 
 /* Looks up key in family cf. Returns 1 and sets *val (caller frees with xfree) and *vlen,
@@ -46,8 +46,8 @@ void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_
                    const void *val, size_t vlen);
 void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, size_t klen);
 /* As store_get, through the batch then the database. */
-int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
-                  char **val, size_t *vlen);
+int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen, char **val,
+                  size_t *vlen);
 /* Writes the batch atomically (WAL synced when the store was opened with sync_writes).
  * Returns 0 or -EIO. */
 int store_txn_commit(struct store_txn *t);

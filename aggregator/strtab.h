@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 struct strtab {
-    char **str;      /* id -> NUL-terminated label, owned */
+    char **str; /* id -> NUL-terminated label, owned */
     size_t n, cap;
     uint32_t *slots; /* open addressing: id + 1, 0 = empty */
     size_t nslots;

@@ -81,8 +81,8 @@ static size_t linked(struct kpi_table *t, size_t i, size_t j, const struct kpi_m
     for (size_t s = 0; s < m->sites.n; s++) {
         if (!nested[s])
             continue;
-        const struct kpi_row *site = kpi_table_find(t, t->rows[i].kpi, t->rows[i].window,
-                                                    "site", m->sites.str[s]);
+        const struct kpi_row *site =
+            kpi_table_find(t, t->rows[i].kpi, t->rows[i].window, "site", m->sites.str[s]);
         if (!site)
             continue;
         size_t nsup = 0, npub = 0;

@@ -35,8 +35,7 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
         if (!a || a[0] == '#')
             continue;
         char *b = with_ids ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-        if ((with_ids && (!b || !str_is_ident(a, strlen(a)))) ||
-            strtok_r(NULL, " \t\r\n", &save)) {
+        if ((with_ids && (!b || !str_is_ident(a, strlen(a)))) || strtok_r(NULL, " \t\r\n", &save)) {
             snprintf(err, errlen, "%s:%d: expected \"%s\"", path, lineno,
                      with_ids ? "agent_id token" : "token");
             fclose(f);

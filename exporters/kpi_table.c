@@ -61,8 +61,8 @@ void kpi_table_sort(struct kpi_table *t)
         qsort(t->rows, t->n, sizeof *t->rows, row_cmp);
 }
 
-const struct kpi_row *kpi_table_find(const struct kpi_table *t, const char *kpi,
-                                     const char *window, const char *by, const char *group)
+const struct kpi_row *kpi_table_find(const struct kpi_table *t, const char *kpi, const char *window,
+                                     const char *by, const char *group)
 {
     size_t lo = 0, hi = t->n;
     while (lo < hi) {

@@ -11,13 +11,13 @@
 #include <stdint.h>
 
 struct kpi_row {
-    const char *kpi;     /* static name, e.g. "adoption_ratio" */
-    char window[16];     /* "28d", "2026Q3" */
-    const char *by;      /* static breakdown name: "org", "department", ... */
-    char *group;         /* owned; "all" for org */
-    double numerator;    /* the two sides of the formula as written */
-    double denominator;  /* > 0 for every row */
-    int64_t persons;     /* person count used for suppression */
+    const char *kpi;    /* static name, e.g. "adoption_ratio" */
+    char window[16];    /* "28d", "2026Q3" */
+    const char *by;     /* static breakdown name: "org", "department", ... */
+    char *group;        /* owned; "all" for org */
+    double numerator;   /* the two sides of the formula as written */
+    double denominator; /* > 0 for every row */
+    int64_t persons;    /* person count used for suppression */
     bool suppressed;
     int32_t window_start, window_end; /* days s and e */
 };
@@ -37,8 +37,8 @@ void kpi_table_clear(struct kpi_table *t);
 /* Sorts rows by (kpi, window, by, group) in byte order. */
 void kpi_table_sort(struct kpi_table *t);
 /* Finds the row of a cell, or NULL. The table must be sorted. */
-const struct kpi_row *kpi_table_find(const struct kpi_table *t, const char *kpi,
-                                     const char *window, const char *by, const char *group);
+const struct kpi_row *kpi_table_find(const struct kpi_table *t, const char *kpi, const char *window,
+                                     const char *by, const char *group);
 
 /* Formats v as the shortest decimal that reads back to the same double (at least 9
  * significant digits are kept where the value has them). out holds 32 bytes. */

@@ -66,8 +66,8 @@ void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct pr
                 continue;
             for (const char *const *w = fams[f].windows; *w; w++) {
                 if (strcmp(*w, r->window) == 0) {
-                    prom_sample(b, name, r->numerator / r->denominator, "window", r->window,
-                                "by", r->by, "group", r->group, (const char *)NULL);
+                    prom_sample(b, name, r->numerator / r->denominator, "window", r->window, "by",
+                                r->by, "group", r->group, (const char *)NULL);
                     break;
                 }
             }

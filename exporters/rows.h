@@ -6,7 +6,7 @@
 #include "exporters/kpi_table.h"
 
 struct rows_opts {
-    const char *by;              /* only rows of this breakdown; NULL = every breakdown */
+    const char *by;               /* only rows of this breakdown; NULL = every breakdown */
     const struct kpi_table *prev; /* when set, adds prev_value and delta from this table
                                    * (same kpi, by and group; any window) */
 };
