@@ -57,6 +57,7 @@ LIBS_ALL = $(LIB_AGG) $(LIB_AGENT) $(LIB_EXP) $(LIB_COMMON)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 PROGS = $(BIN)/cadre-agent $(BIN)/cadre-aggregator $(if $(GEN_SRC),$(BIN)/cadre-gen)
 
+.SECONDARY:
 .PHONY: all deps test check unit integration lint clean bench demo demo-stop fuzz
 all: $(PROGS)
 
@@ -118,8 +119,16 @@ lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem -I. common agent aggregator exporters
 
-bench: all
-	$(Q)bash bench/run.sh
+BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# `make bench`: figures for docs/BENCHMARKS.md (see bench/run.sh).
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
+	$(Q)BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) bash bench/run.sh
 
 # libFuzzer targets (clang): tests/fuzz/*_fuzz.c into build/fuzz/. FUZZ_SECONDS=N runs each.
 fuzz:
