@@ -83,6 +83,8 @@ static int parse_bytes(const char *v, uint64_t *out)
 {
     char *end;
     errno = 0;
+    if (*v < '0' || *v > '9') /* strtoull would take a sign or white space */
+        return -EINVAL;
     unsigned long long n = strtoull(v, &end, 10);
     if (end == v || errno)
         return -EINVAL;
@@ -119,6 +121,10 @@ static int set_value(struct agg_config *cfg, const struct opt *o, const char *v,
     size_t len = strlen(v);
     switch (o->kind) {
     case OPT_STR:
+        if (!len && o->def) {
+            *why = "must not be empty";
+            return -EINVAL;
+        }
         xfree(*(char **)base);
         *(char **)base = len ? xstrdup(v) : NULL;
         return 0;

@@ -68,7 +68,7 @@ int export_render(const struct kpi_model *m, const struct kpi_params *p, const c
         snprintf(err, errlen, "no data for %s: nobody was employed in the quarter", quarter);
         rc = -EINVAL;
     } else if (html) {
-        struct report_input in = {.as_of = p->as_of};
+        struct report_input in = {.as_of = p->as_of, .min_group_size = p->min_group_size};
         for (int i = 0; i < REPORT_QUARTERS; i++) {
             in.quarter[i] = names[i];
             in.table[i] = &t[i];

@@ -14,6 +14,12 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
+/* Bounds that keep every KPI sum far from overflow: a shift's overtime is at most the
+ * longest shift (36 h), an EHR day holds at most 24 scheduled hours and 1440 minutes of
+ * each kind. Values past them are rejected as invalid_value. */
+#define MICRO_HOURS INT64_C(1000000)
+#define DAY_MINUTES (1440 * INT64_C(1000000))
+
 #define META_COUNT "count/"   /* + type name: u64 distinct records */
 #define META_NEWEST "newest/" /* + type name: i64 Unix seconds */
 #define META_AGENT "agent/"   /* + agent id: last_seen_us, spool_bytes, dropped (3 x 8) */
@@ -202,7 +208,8 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     case REC_SHIFTS: {
         const Cadre__Shift *s = r->shift;
         if (!staff_ok(s->staff) || s->end_us <= s->start_us ||
-            s->end_us - s->start_us > 36 * US_PER_HOUR || s->overtime_micro < 0)
+            (uint64_t)s->end_us - (uint64_t)s->start_us > (uint64_t)(36 * US_PER_HOUR) ||
+            s->overtime_micro < 0 || s->overtime_micro > 36 * MICRO_HOURS)
             return REJ_INVALID_VALUE;
         *klen = reckey_shift(key, s->staff.data, s->start_us);
         break;
@@ -218,8 +225,11 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     }
     case REC_EHR: {
         const Cadre__Ehr *e = r->ehr;
-        if (!staff_ok(e->staff) || e->scheduled_hours_micro < 0 || e->ehr_minutes_micro < 0 ||
-            e->outside_minutes_micro < 0 || e->inbox_minutes_micro < 0)
+        if (!staff_ok(e->staff) || e->scheduled_hours_micro < 0 ||
+            e->scheduled_hours_micro > 24 * MICRO_HOURS || e->ehr_minutes_micro < 0 ||
+            e->ehr_minutes_micro > DAY_MINUTES || e->outside_minutes_micro < 0 ||
+            e->outside_minutes_micro > DAY_MINUTES || e->inbox_minutes_micro < 0 ||
+            e->inbox_minutes_micro > DAY_MINUTES)
             return REJ_INVALID_VALUE;
         *klen = reckey_ehr(key, e->staff.data, e->day);
         break;

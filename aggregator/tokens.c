@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/strutil.h"
@@ -27,9 +28,10 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
         return NULL;
     }
     struct tokens *t = xcalloc(1, sizeof *t);
-    char line[1024];
+    char *line = NULL;
+    size_t cap = 0;
     int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &cap, f) != -1) {
         lineno++;
         char *save, *a = strtok_r(line, " \t\r\n", &save);
         if (!a || a[0] == '#')
@@ -39,6 +41,7 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
             snprintf(err, errlen, "%s:%d: expected \"%s\"", path, lineno,
                      with_ids ? "agent_id token" : "token");
             fclose(f);
+            free(line);
             tokens_free(t);
             return NULL;
         }
@@ -49,6 +52,7 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
         e->len = strlen(e->token);
     }
     fclose(f);
+    free(line);
     return t;
 }
 

@@ -21,6 +21,7 @@ struct csvread {
     unsigned long line;   /* physical line being fed (1-based) */
     unsigned long row_line;
     int at_line_start; /* the next byte fed starts a physical line */
+    int has_nul;       /* the current row has a field holding a NUL byte */
     int skip_bom;      /* still at the start: a leading BOM is dropped */
     size_t bom_seen;   /* BOM bytes matched so far */
     int stop; /* callback's non-zero return */
@@ -44,6 +45,8 @@ static void on_field(void *s, size_t len, void *data)
         r->capfields = cap;
     }
     const char *f = s ? s : "";
+    if (len && memchr(f, '\0', len))
+        r->has_nul = 1; /* a NUL byte inside a field: the row is malformed */
     size_t flen = len;
     str_trim(&f, &flen);
     memcpy(r->bytes + r->nbytes, f, flen);
@@ -71,11 +74,14 @@ static void on_row(int c, void *data)
     (void)c;
     struct csvread *r = data;
     size_t n = r->nfields;
-    if (n == 1 && r->len[0] == 0) { /* a line of white space only: blank */
+    if (n == 1 && r->len[0] == 0 && !r->has_nul) { /* a line of white space only: blank */
         r->nfields = 0;
         return;
     }
-    if (!r->header_fields) {
+    if (r->has_nul) {
+        r->has_nul = 0;
+        deliver(r, CSV_EV_MALFORMED);
+    } else if (!r->header_fields) {
         r->header_fields = n;
         deliver(r, CSV_EV_HEADER);
     } else if (n != r->header_fields) {

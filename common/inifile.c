@@ -77,6 +77,10 @@ int inifile_parse(const char *path, inifile_fn fn, void *ud, char *err, size_t e
         return -EINVAL;
     }
     ini_allow_multiline = false;
+    /* Debian's inih reads lines of ini_max_line - 1 bytes: room for a full line, its
+     * newline (maybe CRLF) and the NUL. */
+    ini_use_stack = false;
+    ini_initial_alloc = ini_max_line = INIFILE_MAX_LINE + 3;
     int rc = ini_parse_stream(read_line, &r, on_kv, &r);
     fclose(r.f);
     if (r.failed)

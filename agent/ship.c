@@ -1,0 +1,598 @@
+/* ship.c - the delivery thread: POST, classify the answer, back off, split, reject. */
+#include "agent/ship.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "agent/agent.h"
+#include "agent/checkpoint.h"
+#include "agent/config.h"
+#include "agent/spool.h"
+#include "cadre.pb-c.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define MAX_REASON 1024
+#define MAX_RETRY_AFTER_S 3600
+
+struct opts_copy {
+    char *url, *token_file, *agent_id, *state_dir, *tls_ca_file, *tls_cert_file, *tls_key_file;
+    uint8_t spool_id[16];
+    bool gzip;
+    int64_t retry_max_s, heartbeat_s;
+};
+
+struct ship {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct spool *sp;
+    struct ship_stats *stats;
+    struct opts_copy o; /* under mu */
+    bool stop;
+    bool kicked;
+    bool in_flight;
+    int64_t abort_at_us; /* a POST in flight is cut off past this (0 = never) */
+    CURL *curl;
+    unsigned attempt; /* consecutive failures */
+    int64_t last_post_us;
+    unsigned rnd;
+};
+
+/* What one POST came back with. */
+struct answer {
+    long status; /* 0: no HTTP answer */
+    char reason[MAX_REASON];
+    size_t rlen;
+    int64_t retry_after_s; /* -1: none */
+    char err[CURL_ERROR_SIZE + 512];
+};
+
+enum outcome { OUT_DONE, OUT_RETRY, OUT_STOPPED };
+
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+enum ship_verdict ship_classify(long status)
+{
+    if (status >= 200 && status < 300)
+        return SHIP_ACK;
+    if (status == 400)
+        return SHIP_REJECT;
+    if (status == 413)
+        return SHIP_SPLIT;
+    return SHIP_RETRY; /* 401, 403, 429, 5xx, no answer, anything unexpected */
+}
+
+/* ---- encoding ---- */
+
+uint8_t *ship_encode(const char *agent_id, const uint8_t spool_id[16], bool has_seq, uint64_t seq,
+                     uint64_t spool_bytes, uint64_t dropped, const uint8_t *recs, size_t len,
+                     size_t *outlen)
+{
+    Cadre__Batch b;
+    cadre__batch__init(&b);
+    b.agent_id = (char *)agent_id;
+    b.spool_id.data = (uint8_t *)spool_id;
+    b.spool_id.len = 16;
+    b.has_seq = has_seq;
+    b.seq = seq;
+    b.sent_us = now_us();
+    b.has_spool_bytes = 1;
+    b.spool_bytes = spool_bytes;
+    b.has_dropped_records = 1;
+    b.dropped_records = dropped;
+    size_t n = cadre__batch__get_packed_size(&b);
+    uint8_t *out = xmalloc(n + len);
+    cadre__batch__pack(&b, out);
+    if (len)
+        memcpy(out + n, recs, len);
+    *outlen = n + len;
+    return out;
+}
+
+static int read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*off >= len)
+            return -EINVAL;
+        uint8_t c = p[(*off)++];
+        *v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80))
+            return 0;
+    }
+    return -EINVAL;
+}
+
+int ship_split_point(const uint8_t *recs, size_t len, uint32_t n, size_t *cut)
+{
+    size_t off = 0;
+    for (uint32_t i = 0; i < n / 2; i++) {
+        uint64_t tag, l;
+        if (read_varint(recs, len, &off, &tag) || tag != ((7 << 3) | 2) ||
+            read_varint(recs, len, &off, &l) || l > len - off)
+            return -EINVAL;
+        off += (size_t)l;
+    }
+    *cut = off;
+    return 0;
+}
+
+/* gzip of len bytes; NULL on failure. Caller frees. */
+static uint8_t *gzip_bytes(const uint8_t *in, size_t len, size_t *outlen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&z, len) + 32;
+    uint8_t *out = xmalloc(cap);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        xfree(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* ---- HTTP ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct answer *a = ud;
+    size_t len = size * n, room = sizeof a->reason - 1 - a->rlen;
+    size_t k = len < room ? len : room;
+    memcpy(a->reason + a->rlen, p, k);
+    a->rlen += k;
+    a->reason[a->rlen] = '\0';
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct answer *a = ud;
+    size_t len = size * n;
+    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+        char buf[64];
+        size_t k = len - 12 < sizeof buf - 1 ? len - 12 : sizeof buf - 1;
+        memcpy(buf, p + 12, k);
+        buf[k] = '\0';
+        char *end;
+        long v = strtol(buf, &end, 10);
+        while (*end == ' ' || *end == '\r' || *end == '\n')
+            end++;
+        if (end != buf && *end == '\0' && v >= 0) {
+            a->retry_after_s = v;
+        } else { /* an HTTP date */
+            time_t t = curl_getdate(buf, NULL);
+            if (t > 0)
+                a->retry_after_s = t > time(NULL) ? (int64_t)(t - time(NULL)) : 0;
+        }
+    }
+    return len;
+}
+
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    struct ship *s = ud;
+    pthread_mutex_lock(&s->mu);
+    int64_t at = s->abort_at_us;
+    pthread_mutex_unlock(&s->mu);
+    return at && now_us() > at; /* non-zero aborts the transfer */
+}
+
+/* POSTs body; fills *a. The options are a snapshot taken by the caller. */
+static void post(struct ship *s, const struct opts_copy *o, const uint8_t *body, size_t len,
+                 struct answer *a)
+{
+    memset(a, 0, sizeof *a);
+    a->retry_after_s = -1;
+    char *token = NULL;
+    if (agent_read_token(o->token_file, &token, a->err, sizeof a->err))
+        return;
+    uint8_t *z = NULL;
+    size_t zlen = 0;
+    if (o->gzip && (z = gzip_bytes(body, len, &zlen))) {
+        body = z;
+        len = zlen;
+    }
+    char url[2048], auth[4200];
+    snprintf(url, sizeof url, "%s/v1/ingest", o->url);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    struct curl_slist *h = NULL;
+    h = curl_slist_append(h, "Content-Type: application/x-protobuf");
+    h = curl_slist_append(h, auth);
+    h = curl_slist_append(h, "Expect:");
+    if (z)
+        h = curl_slist_append(h, "Content-Encoding: gzip");
+    CURL *c = s->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->err);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "cadre-agent/" CADRE_AGENT_VERSION);
+    if (o->tls_ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->tls_ca_file);
+    if (o->tls_cert_file)
+        curl_easy_setopt(c, CURLOPT_SSLCERT, o->tls_cert_file);
+    if (o->tls_key_file)
+        curl_easy_setopt(c, CURLOPT_SSLKEY, o->tls_key_file);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+    else if (!a->err[0])
+        snprintf(a->err, sizeof a->err, "%s", curl_easy_strerror(rc));
+    curl_slist_free_all(h);
+    xfree(z);
+    xfree(token);
+}
+
+/* ---- options ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void opts_copy(struct opts_copy *d, const struct ship_opts *o)
+{
+    d->url = dup_or_null(o->url);
+    d->token_file = dup_or_null(o->token_file);
+    d->agent_id = dup_or_null(o->agent_id);
+    d->state_dir = dup_or_null(o->state_dir);
+    d->tls_ca_file = dup_or_null(o->tls_ca_file);
+    d->tls_cert_file = dup_or_null(o->tls_cert_file);
+    d->tls_key_file = dup_or_null(o->tls_key_file);
+    memcpy(d->spool_id, o->spool_id, 16);
+    d->gzip = o->gzip;
+    d->retry_max_s = o->retry_max_s;
+    d->heartbeat_s = o->heartbeat_s;
+}
+
+static void opts_free(struct opts_copy *d)
+{
+    xfree(d->url);
+    xfree(d->token_file);
+    xfree(d->agent_id);
+    xfree(d->state_dir);
+    xfree(d->tls_ca_file);
+    xfree(d->tls_cert_file);
+    xfree(d->tls_key_file);
+    memset(d, 0, sizeof *d);
+}
+
+static struct opts_copy snapshot_opts(struct ship *s)
+{
+    struct opts_copy c;
+    pthread_mutex_lock(&s->mu);
+    struct ship_opts o = {.url = s->o.url,
+                          .token_file = s->o.token_file,
+                          .agent_id = s->o.agent_id,
+                          .state_dir = s->o.state_dir,
+                          .gzip = s->o.gzip,
+                          .tls_ca_file = s->o.tls_ca_file,
+                          .tls_cert_file = s->o.tls_cert_file,
+                          .tls_key_file = s->o.tls_key_file,
+                          .retry_max_s = s->o.retry_max_s,
+                          .heartbeat_s = s->o.heartbeat_s};
+    memcpy(o.spool_id, s->o.spool_id, 16);
+    opts_copy(&c, &o);
+    pthread_mutex_unlock(&s->mu);
+    return c;
+}
+
+/* ---- delivery ---- */
+
+/* Sleeps until ms passed, the thread is kicked (when wake_on_kick) or stopped. Called and
+ * returns with mu held. */
+static void nap(struct ship *s, int64_t ms, bool wake_on_kick)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    while (!s->stop && !(wake_on_kick && s->kicked))
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &t) == ETIMEDOUT)
+            break;
+}
+
+/* Backs off after a failed attempt: full jitter over min(retry_max, 0.5 s * 2^attempt), or
+ * the server's Retry-After. Returns with mu released. */
+static void back_off(struct ship *s, const struct opts_copy *o, const struct answer *a)
+{
+    int64_t cap_ms = 500;
+    for (unsigned i = 0; i < s->attempt && cap_ms < o->retry_max_s * 1000; i++)
+        cap_ms *= 2;
+    if (cap_ms > o->retry_max_s * 1000)
+        cap_ms = o->retry_max_s * 1000;
+    int64_t ms = (int64_t)(rand_r(&s->rnd) % (unsigned)(cap_ms + 1));
+    if ((a->status == 429 || a->status == 503) && a->retry_after_s >= 0)
+        ms = (a->retry_after_s < MAX_RETRY_AFTER_S ? a->retry_after_s : MAX_RETRY_AFTER_S) * 1000;
+    s->attempt++;
+    pthread_mutex_lock(&s->mu);
+    nap(s, ms, false);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void write_rejected(struct ship *s, const struct opts_copy *o, uint64_t seq,
+                           const uint8_t *body, size_t len, const char *why)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/rejected", o->state_dir);
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        log_error("ship: cannot create %s: %s", dir, strerror(errno));
+    char name[64];
+    snprintf(name, sizeof name, "batch-%020" PRIu64 ".pb", seq);
+    int rc = ckpt_write(dir, name, body, len, true);
+    snprintf(name, sizeof name, "batch-%020" PRIu64 ".txt", seq);
+    if (!rc)
+        rc = ckpt_write(dir, name, why, strlen(why), true);
+    if (rc)
+        log_error("ship: cannot write rejected batch %" PRIu64 ": %s", seq, strerror(-rc));
+    atomic_fetch_add(&s->stats->rejected_batches, 1);
+}
+
+/* Sends one batch (records recs of n) until it is acked, refused or the thread stops. */
+static enum outcome deliver(struct ship *s, uint64_t seq, const uint8_t *recs, size_t len,
+                            uint32_t n)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        bool stop = s->stop;
+        pthread_mutex_unlock(&s->mu);
+        if (stop)
+            return OUT_STOPPED;
+        struct opts_copy o = snapshot_opts(s);
+        struct spool_stats st;
+        spool_get_stats(s->sp, &st);
+        size_t blen;
+        uint8_t *body = ship_encode(o.agent_id, o.spool_id, true, seq, st.bytes, st.dropped_records,
+                                    recs, len, &blen);
+        struct answer *a = xcalloc(1, sizeof *a);
+        post(s, &o, body, blen, a);
+        s->last_post_us = now_us();
+        enum outcome out = OUT_DONE;
+        switch (ship_classify(a->status)) {
+        case SHIP_ACK:
+            s->attempt = 0;
+            atomic_fetch_add(&s->stats->acked_batches, 1);
+            atomic_store(&s->stats->last_ack_us, now_us());
+            log_debug("ship: batch %" PRIu64 " (%u records) acked", seq, n);
+            break;
+        case SHIP_REJECT: {
+            char why[MAX_REASON + 64];
+            snprintf(why, sizeof why, "HTTP 400: %s\n", a->reason);
+            log_error("ship: batch %" PRIu64 " (%u records) refused with 400 (%s); kept in "
+                      "rejected/",
+                      seq, n, a->reason);
+            write_rejected(s, &o, seq, body, blen, why);
+            s->attempt = 0;
+            break;
+        }
+        case SHIP_SPLIT:
+            s->attempt = 0;
+            if (n <= 1) {
+                log_error("ship: batch %" PRIu64 ": one record too large for the aggregator "
+                          "(413); kept in rejected/",
+                          seq);
+                write_rejected(s, &o, seq, body, blen, "HTTP 413: one record too large\n");
+                break;
+            }
+            size_t cut;
+            uint64_t first;
+            if (ship_split_point(recs, len, n, &cut) || spool_reserve_seq(s->sp, 2, &first)) {
+                log_error("ship: batch %" PRIu64 " cannot be split; kept in rejected/", seq);
+                write_rejected(s, &o, seq, body, blen, "HTTP 413: cannot split\n");
+                break;
+            }
+            log_warn("ship: batch %" PRIu64 " too large (413); sent as batches %" PRIu64
+                     " and %" PRIu64,
+                     seq, first, first + 1);
+            out = deliver(s, first, recs, cut, n / 2);
+            if (out == OUT_DONE)
+                out = deliver(s, first + 1, recs + cut, len - cut, n - n / 2);
+            break;
+        case SHIP_RETRY:
+            atomic_fetch_add(&s->stats->retries, 1);
+            if (a->status)
+                log_warn("ship: batch %" PRIu64 ": HTTP %ld (%.200s); retrying", seq, a->status,
+                         a->reason);
+            else
+                log_warn("ship: batch %" PRIu64 ": %s; retrying", seq, a->err);
+            out = OUT_RETRY;
+            break;
+        }
+        xfree(body);
+        if (out == OUT_RETRY)
+            back_off(s, &o, a);
+        xfree(a);
+        opts_free(&o);
+        if (out != OUT_RETRY)
+            return out;
+    }
+}
+
+static void heartbeat(struct ship *s)
+{
+    struct opts_copy o = snapshot_opts(s);
+    struct spool_stats st;
+    spool_get_stats(s->sp, &st);
+    size_t blen;
+    uint8_t *body =
+        ship_encode(o.agent_id, o.spool_id, false, 0, st.bytes, st.dropped_records, NULL, 0, &blen);
+    struct answer *a = xcalloc(1, sizeof *a);
+    post(s, &o, body, blen, a);
+    if (!a->status)
+        log_warn("ship: heartbeat: %s", a->err);
+    else if (ship_classify(a->status) != SHIP_ACK)
+        log_warn("ship: heartbeat: HTTP %ld", a->status);
+    s->last_post_us = now_us();
+    xfree(a);
+    xfree(body);
+    opts_free(&o);
+}
+
+static void *run(void *arg)
+{
+    struct ship *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        struct spool_batch b;
+        int rc = spool_peek(s->sp, &b);
+        if (rc == -ENOENT) {
+            s->in_flight = false;
+            int64_t hb = s->o.heartbeat_s * 1000000;
+            int64_t idle = now_us() - s->last_post_us;
+            if (hb && idle >= hb && !s->kicked) {
+                pthread_mutex_unlock(&s->mu);
+                heartbeat(s);
+                pthread_mutex_lock(&s->mu);
+                continue;
+            }
+            if (!s->kicked)
+                nap(s, hb ? (hb - idle) / 1000 + 1 : 60000, true);
+            s->kicked = false;
+            continue;
+        }
+        if (rc) {
+            log_error("ship: cannot read the spool: %s; retrying", strerror(-rc));
+            nap(s, 1000, false);
+            continue;
+        }
+        s->in_flight = true;
+        s->kicked = false;
+        pthread_mutex_unlock(&s->mu);
+        enum outcome out = deliver(s, b.seq, b.recs, b.len, b.nrec);
+        if (out == OUT_DONE) {
+            int drc = spool_done(s->sp, b.seq);
+            if (drc)
+                log_error("ship: cannot mark batch %" PRIu64 " done: %s", b.seq, strerror(-drc));
+        }
+        xfree(b.recs);
+        pthread_mutex_lock(&s->mu);
+    }
+    s->in_flight = false;
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int ship_start(struct ship **out, const struct ship_opts *o, struct spool *sp,
+               struct ship_stats *stats)
+{
+    struct ship *s = xcalloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->sp = sp;
+    s->stats = stats;
+    opts_copy(&s->o, o);
+    s->rnd = (unsigned)now_us() ^ (unsigned)getpid();
+    s->last_post_us = now_us();
+    if (!(s->curl = curl_easy_init())) {
+        ship_stop(s, 0);
+        return -ENOMEM;
+    }
+    s->in_flight = true; /* until the thread has looked at the spool */
+    int rc = pthread_create(&s->thread, NULL, run, s);
+    if (rc) {
+        s->in_flight = false;
+        curl_easy_cleanup(s->curl);
+        s->curl = NULL;
+        opts_free(&s->o);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        xfree(s);
+        return -rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void ship_kick(struct ship *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->kicked = true;
+    s->in_flight = true; /* not idle until the thread has seen the new batches */
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ship_set_opts(struct ship *s, const struct ship_opts *o)
+{
+    struct opts_copy c;
+    opts_copy(&c, o);
+    pthread_mutex_lock(&s->mu);
+    struct opts_copy old = s->o;
+    s->o = c;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    opts_free(&old);
+}
+
+bool ship_idle(struct ship *s)
+{
+    struct spool_stats st;
+    spool_get_stats(s->sp, &st);
+    pthread_mutex_lock(&s->mu);
+    bool idle = !s->in_flight && st.pending_batches == 0;
+    pthread_mutex_unlock(&s->mu);
+    return idle;
+}
+
+void ship_stop(struct ship *s, int grace_ms)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    s->abort_at_us = now_us() + (int64_t)grace_ms * 1000;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->curl) {
+        pthread_join(s->thread, NULL);
+        curl_easy_cleanup(s->curl);
+    }
+    opts_free(&s->o);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    xfree(s);
+}

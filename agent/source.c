@@ -1,0 +1,65 @@
+/* source.c - the registry of source types and what every source shares. */
+#include "agent/source.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/reckey.h"
+#include "common/xalloc.h"
+
+const struct source_type *const source_types[] = {
+    &source_usage_jsonl,
+    &source_staffing_csv,
+    &source_shifts_csv,
+    &source_absences_csv,
+    &source_ehr_csv,
+    &source_training_csv,
+    NULL,
+};
+
+const struct source_type *source_type_find(const char *name)
+{
+    for (size_t i = 0; source_types[i]; i++)
+        if (strcmp(source_types[i]->name, name) == 0)
+            return source_types[i];
+    return NULL;
+}
+
+const char *source_reason_name(int reason)
+{
+    static const char *const names[SRC_NREASONS] = {"malformed", "missing_field", "invalid_value"};
+    return reason >= 0 && reason < SRC_NREASONS ? names[reason] : "unknown";
+}
+
+void source_reject(const struct source_env *env, unsigned long line, int reason, const char *field)
+{
+    if (env->stats && reason >= 0 && reason < SRC_NREASONS)
+        atomic_fetch_add(&env->stats->rejected[reason], 1);
+    if (field)
+        log_warn("[source %s] line %lu: %s %s", env->name, line, source_reason_name(reason), field);
+    else
+        log_warn("[source %s] line %lu: %s", env->name, line, source_reason_name(reason));
+}
+
+uint64_t source_hash(const void *p, size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL);
+    return be_get_u64(md);
+}
+
+int source_emit(const struct source_env *env, const Cadre__Record *rec)
+{
+    size_t n = cadre__record__get_packed_size(rec);
+    uint8_t stackbuf[512];
+    uint8_t *buf = n <= sizeof stackbuf ? stackbuf : xmalloc(n);
+    cadre__record__pack(rec, buf);
+    int rc = env->emit(env->ud, buf, n);
+    if (buf != stackbuf)
+        xfree(buf);
+    if (!rc && env->stats)
+        atomic_fetch_add(&env->stats->records, 1);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* source.h - the source plugin interface: one constant struct per type, a config table. */
+#ifndef CADRE_AGENT_SOURCE_H
+#define CADRE_AGENT_SOURCE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cadre.pb-c.h"
+
+struct pseudonym;
+
+/* Why a row or line is rejected (SPEC 2), as counted and logged. */
+enum source_reason { SRC_MALFORMED, SRC_MISSING_FIELD, SRC_INVALID_VALUE, SRC_NREASONS };
+
+/* "malformed", "missing_field", "invalid_value". */
+const char *source_reason_name(int reason);
+
+/* Options of a [source NAME] section besides `type`. Each type's table says which apply. */
+struct source_opts {
+    char *path;         /* glob */
+    bool authoritative; /* CSV: ship tombstones for keys gone from the snapshot */
+};
+
+enum source_opt_kind { SOPT_STR, SOPT_BOOL };
+
+/* One row of a type's declarative config table. */
+struct source_opt {
+    const char *key;
+    enum source_opt_kind kind;
+    const char *def; /* default as text; NULL = required */
+    size_t off;      /* offsetof(struct source_opts, field) */
+    const char *help;
+};
+
+/* Counters of one source instance, read by the self-metrics endpoint (any thread). */
+struct source_stats {
+    atomic_ullong records;                /* records handed to the spool */
+    atomic_ullong rejected[SRC_NREASONS]; /* rows or lines rejected, by reason */
+};
+
+/* What a source's poll talks to: where records go and where its checkpoint lives. */
+struct source_env {
+    const char *name;               /* instance name: logs and usage record keys */
+    const struct pseudonym *pseudo; /* the org key */
+    const char *ckpt_dir;           /* checkpoint folder; NULL keeps state in memory only */
+    bool fsync;                     /* fsync checkpoint files */
+    bool dry_run;                   /* read checkpoints but never write them */
+    /* Hands one record on: rec is a packed cadre.Record of len bytes, only borrowed
+     * (batched for the spool, or printed in a dry run). Returns 0 or a negative errno. */
+    int (*emit)(void *ud, const uint8_t *rec, size_t len);
+    /* Makes every record emitted so far durable (spooled and synced). A source writes its
+     * checkpoint only after this returned 0. */
+    int (*flush)(void *ud);
+    void *ud;
+    struct source_stats *stats;
+};
+
+/* A source type. init allocates the instance's context (caller releases it with fini);
+ * poll reads what is new, emits records, flushes, then advances its checkpoint; it never
+ * touches the network. Both return 0 or a negative errno. */
+struct source_type {
+    const char *name; /* the `type =` value */
+    int (*init)(void **ctx, const struct source_opts *opts, const struct source_env *env);
+    int (*poll)(void *ctx, const struct source_env *env);
+    void (*fini)(void *ctx);
+    const struct source_opt *config; /* terminated by a row with key NULL */
+};
+
+/* Looks a type up by name; NULL when unknown. */
+const struct source_type *source_type_find(const char *name);
+/* All types, NULL-terminated (for --help). */
+extern const struct source_type *const source_types[];
+
+/* Counts a rejection and logs "[source NAME] line N: reason field" (field may be NULL).
+ * Never logs a value. */
+void source_reject(const struct source_env *env, unsigned long line, int reason, const char *field);
+
+/* The first 8 bytes of the SHA-256 of len bytes, big-endian (change detection, usage file
+ * fingerprints). */
+uint64_t source_hash(const void *p, size_t len);
+
+/* Packs rec and hands it to env->emit, counting it. Returns emit's result. */
+int source_emit(const struct source_env *env, const Cadre__Record *rec);
+
+/* The source types. */
+extern const struct source_type source_usage_jsonl;
+extern const struct source_type source_staffing_csv;
+extern const struct source_type source_shifts_csv;
+extern const struct source_type source_absences_csv;
+extern const struct source_type source_ehr_csv;
+extern const struct source_type source_training_csv;
+
+#endif

@@ -1,0 +1,493 @@
+/* spool.c - segment files of CRC-checked batch entries, with a small state file.
+ *
+ * Entry: len(4, BE) | crc(4, BE, CRC32C of len and payload) | payload(len)
+ * Payload: seq(8, BE) | nrec(4, BE) | records (cadre.Batch field 7, as sent)
+ * State (checkpoint file "state"): head, next_seq, dropped_records. Every batch with
+ * seq < head is done; batches leave in order, so the done ones are always a prefix.
+ */
+#include "agent/spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <isa-l.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/checkpoint.h"
+#include "common/log.h"
+#include "common/reckey.h"
+#include "common/xalloc.h"
+
+#define ENTRY_HEAD 8
+#define PAYLOAD_HEAD 12
+#define MAX_ENTRY (1u << 30)
+#define DEFAULT_SEGMENT (8u << 20)
+
+struct seg {
+    uint64_t no;
+    int fd;
+    uint64_t size;
+    uint64_t last_seq; /* seq of its last entry; 0 when it holds none */
+};
+
+struct entry {
+    uint64_t seq;
+    uint64_t seg_no;
+    uint64_t off; /* of the entry header in its segment */
+    uint32_t len; /* payload bytes */
+    uint32_t nrec;
+};
+
+struct spool {
+    pthread_mutex_t mu;
+    char *dir;
+    struct spool_opts o;
+    struct seg *segs; /* by segment number; the last one takes appends */
+    size_t nsegs, capsegs;
+    struct entry *ents; /* pending entries are ents[first..nents) */
+    size_t first, nents, capents;
+    uint64_t head, next_seq;
+    uint64_t bytes;
+    uint64_t dropped_records, dropped_batches, corrupt;
+    uint64_t cut_entries_bound; /* most entries the bytes cut off at open could have held */
+};
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t entry_crc(const uint8_t *lenbytes, const uint8_t *payload, size_t len)
+{
+    uint32_t crc = crc32_iscsi((unsigned char *)lenbytes, 4, 0xFFFFFFFFu);
+    return crc32_iscsi((unsigned char *)payload, (int)len, crc);
+}
+
+static void seg_path(const struct spool *sp, uint64_t no, char *out, size_t n)
+{
+    snprintf(out, n, "%s/seg-%016" PRIx64 ".log", sp->dir, no);
+}
+
+static int save_state(struct spool *sp)
+{
+    uint8_t b[24];
+    be_put_u64(b, sp->head);
+    be_put_u64(b + 8, sp->next_seq);
+    be_put_u64(b + 16, sp->dropped_records);
+    return ckpt_write(sp->dir, "state", b, sizeof b, sp->o.fsync);
+}
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return -ENODATA;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
+static void push_entry(struct spool *sp, const struct entry *e)
+{
+    if (sp->first && sp->first == sp->nents)
+        sp->first = sp->nents = 0;
+    xgrow((void **)&sp->ents, &sp->capents, sp->nents + 1, sizeof *sp->ents);
+    sp->ents[sp->nents++] = *e;
+    sp->bytes += ENTRY_HEAD + e->len;
+}
+
+/* Reads the entries of segment s, keeping those not yet done; cuts a damaged tail off. */
+static int scan_segment(struct spool *sp, struct seg *s, uint64_t *max_seq)
+{
+    uint64_t off = 0;
+    uint8_t *payload = NULL;
+    size_t cap = 0;
+    while (off < s->size) {
+        uint8_t h[ENTRY_HEAD];
+        if (s->size - off < ENTRY_HEAD || pread_all(s->fd, h, ENTRY_HEAD, off))
+            break;
+        uint32_t len = get_u32(h);
+        if (len < PAYLOAD_HEAD || len > MAX_ENTRY || s->size - off - ENTRY_HEAD < len)
+            break;
+        xgrow((void **)&payload, &cap, len, 1);
+        if (pread_all(s->fd, payload, len, off + ENTRY_HEAD) ||
+            entry_crc(h, payload, len) != get_u32(h + 4))
+            break;
+        struct entry e = {.seq = be_get_u64(payload),
+                          .seg_no = s->no,
+                          .off = off,
+                          .len = len,
+                          .nrec = get_u32(payload + 8)};
+        if (e.seq > *max_seq)
+            *max_seq = e.seq;
+        if (e.seq >= sp->head && (sp->nents == 0 || e.seq > sp->ents[sp->nents - 1].seq)) {
+            push_entry(sp, &e);
+            s->last_seq = e.seq;
+        }
+        off += ENTRY_HEAD + len;
+    }
+    xfree(payload);
+    if (off < s->size) {
+        log_warn("spool: segment %016" PRIx64 ": damaged or torn entry at byte %" PRIu64
+                 ", %" PRIu64 " bytes cut off",
+                 s->no, off, s->size - off);
+        sp->corrupt++;
+        sp->cut_entries_bound += (s->size - off) / (ENTRY_HEAD + PAYLOAD_HEAD) + 1;
+        if (ftruncate(s->fd, (off_t)off))
+            return -errno;
+        s->size = off;
+        if (sp->o.fsync && fsync(s->fd))
+            return -errno;
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Closes and removes the oldest segments whose entries are all done. */
+static void drop_done_segments(struct spool *sp)
+{
+    size_t k = 0;
+    while (k < sp->nsegs && sp->segs[k].last_seq < sp->head) {
+        char path[4096];
+        seg_path(sp, sp->segs[k].no, path, sizeof path);
+        close(sp->segs[k].fd);
+        if (unlink(path))
+            log_warn("spool: cannot remove %s: %s", path, strerror(errno));
+        k++;
+    }
+    if (k) {
+        memmove(sp->segs, sp->segs + k, (sp->nsegs - k) * sizeof *sp->segs);
+        sp->nsegs -= k;
+    }
+}
+
+void spool_close(struct spool *sp)
+{
+    if (!sp)
+        return;
+    for (size_t i = 0; i < sp->nsegs; i++) {
+        if (sp->o.fsync)
+            fsync(sp->segs[i].fd);
+        close(sp->segs[i].fd);
+    }
+    pthread_mutex_destroy(&sp->mu);
+    xfree(sp->segs);
+    xfree(sp->ents);
+    xfree(sp->dir);
+    xfree(sp);
+}
+
+int spool_open(struct spool **out, const char *dir, const struct spool_opts *opts)
+{
+    struct spool *sp = xcalloc(1, sizeof *sp);
+    pthread_mutex_init(&sp->mu, NULL);
+    sp->dir = xstrdup(dir);
+    sp->o = *opts;
+    if (!sp->o.segment_bytes)
+        sp->o.segment_bytes = DEFAULT_SEGMENT;
+    uint64_t *nos = NULL;
+    size_t nnos = 0, capnos = 0;
+    DIR *d = NULL;
+    int rc;
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        rc = -errno;
+        goto fail;
+    }
+    uint8_t *st = NULL;
+    size_t stlen = 0;
+    rc = ckpt_read(dir, "state", &st, &stlen);
+    if (rc == 0 && stlen == 24) {
+        sp->head = be_get_u64(st);
+        sp->next_seq = be_get_u64(st + 8);
+        sp->dropped_records = be_get_u64(st + 16);
+    } else if (rc != -ENOENT) {
+        log_warn("spool: %s/state unreadable (%s); starting from its segments", dir,
+                 strerror(rc < 0 ? -rc : EBADMSG));
+    }
+    xfree(st);
+    if (!(d = opendir(dir))) {
+        rc = -errno;
+        goto fail;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        uint64_t no;
+        char tail[8];
+        if (sscanf(de->d_name, "seg-%16" SCNx64 ".%4s", &no, tail) == 2 &&
+            strcmp(tail, "log") == 0) {
+            xgrow((void **)&nos, &capnos, nnos + 1, sizeof *nos);
+            nos[nnos++] = no;
+        }
+    }
+    closedir(d);
+    d = NULL;
+    if (nnos)
+        qsort(nos, nnos, sizeof *nos, cmp_u64);
+    uint64_t max_seq = 0;
+    for (size_t i = 0; i < nnos; i++) {
+        char path[4096];
+        seg_path(sp, nos[i], path, sizeof path);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        struct stat sb;
+        if (fd < 0 || fstat(fd, &sb)) {
+            rc = -errno;
+            if (fd >= 0)
+                close(fd);
+            goto fail;
+        }
+        xgrow((void **)&sp->segs, &sp->capsegs, sp->nsegs + 1, sizeof *sp->segs);
+        struct seg *s = &sp->segs[sp->nsegs++];
+        *s = (struct seg){.no = nos[i], .fd = fd, .size = (uint64_t)sb.st_size};
+        if ((rc = scan_segment(sp, s, &max_seq)))
+            goto fail;
+    }
+    if (sp->next_seq <= max_seq)
+        sp->next_seq = max_seq + 1;
+    /* Entries cut off may have been sent (not acked): their seqs are never used again. */
+    sp->next_seq += sp->cut_entries_bound;
+    if (sp->next_seq < sp->head)
+        sp->next_seq = sp->head;
+    if (sp->next_seq == 0)
+        sp->next_seq = 1;
+    if (sp->nents == sp->first)
+        sp->head = sp->next_seq;
+    else
+        sp->head = sp->ents[sp->first].seq;
+    drop_done_segments(sp);
+    if ((rc = save_state(sp)))
+        goto fail;
+    xfree(nos);
+    *out = sp;
+    return 0;
+fail:
+    if (d)
+        closedir(d);
+    xfree(nos);
+    spool_close(sp);
+    return rc;
+}
+
+/* Marks the oldest pending entry done (without saving the state). */
+static void pop_oldest(struct spool *sp)
+{
+    struct entry *e = &sp->ents[sp->first++];
+    sp->bytes -= ENTRY_HEAD + e->len;
+    sp->head = sp->first < sp->nents ? sp->ents[sp->first].seq : sp->next_seq;
+}
+
+static int new_segment(struct spool *sp)
+{
+    uint64_t no = sp->nsegs ? sp->segs[sp->nsegs - 1].no + 1 : 1;
+    if (!sp->nsegs) { /* continue numbering after segments removed earlier */
+        no = sp->head ? sp->head : 1;
+    }
+    char path[4096];
+    seg_path(sp, no, path, sizeof path);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    if (sp->o.fsync && fsync_dir(sp->dir)) {
+        int rc = -errno;
+        close(fd);
+        unlink(path);
+        return rc;
+    }
+    xgrow((void **)&sp->segs, &sp->capsegs, sp->nsegs + 1, sizeof *sp->segs);
+    sp->segs[sp->nsegs++] = (struct seg){.no = no, .fd = fd};
+    return 0;
+}
+
+int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nrec, uint64_t *seq)
+{
+    if (len > MAX_ENTRY - PAYLOAD_HEAD)
+        return -E2BIG;
+    uint32_t plen = (uint32_t)(len + PAYLOAD_HEAD);
+    uint8_t *buf = xmalloc(ENTRY_HEAD + plen);
+    int rc = 0;
+    pthread_mutex_lock(&sp->mu);
+    uint64_t dropped_now = 0, dropped_batches_now = 0;
+    while (sp->o.max_bytes && sp->first < sp->nents &&
+           sp->bytes + ENTRY_HEAD + plen > sp->o.max_bytes) {
+        dropped_now += sp->ents[sp->first].nrec;
+        dropped_batches_now++;
+        pop_oldest(sp);
+    }
+    if (dropped_batches_now) {
+        sp->dropped_records += dropped_now;
+        sp->dropped_batches += dropped_batches_now;
+        log_warn("spool: over spool_max_bytes; dropped the %" PRIu64 " oldest batches (%" PRIu64
+                 " records)",
+                 dropped_batches_now, dropped_now);
+        if ((rc = save_state(sp)))
+            goto out;
+        drop_done_segments(sp);
+    }
+    uint64_t s = sp->next_seq;
+    put_u32(buf, plen);
+    be_put_u64(buf + ENTRY_HEAD, s);
+    put_u32(buf + ENTRY_HEAD + 8, nrec);
+    if (len)
+        memcpy(buf + ENTRY_HEAD + PAYLOAD_HEAD, recs, len);
+    put_u32(buf + 4, entry_crc(buf, buf + ENTRY_HEAD, plen));
+    if (!sp->nsegs || sp->segs[sp->nsegs - 1].size >= sp->o.segment_bytes)
+        if ((rc = new_segment(sp)))
+            goto out;
+    struct seg *g = &sp->segs[sp->nsegs - 1];
+    rc = pwrite_all(g->fd, buf, ENTRY_HEAD + plen, g->size);
+    if (!rc && sp->o.fsync && fdatasync(g->fd))
+        rc = -errno;
+    if (rc) {
+        if (ftruncate(g->fd, (off_t)g->size))
+            log_warn("spool: cannot cut a failed append off: %s", strerror(errno));
+        goto out;
+    }
+    push_entry(
+        sp, &(struct entry){.seq = s, .seg_no = g->no, .off = g->size, .len = plen, .nrec = nrec});
+    if (sp->first == sp->nents - 1)
+        sp->head = s;
+    g->size += ENTRY_HEAD + plen;
+    g->last_seq = s;
+    sp->next_seq = s + 1;
+    *seq = s;
+out:
+    pthread_mutex_unlock(&sp->mu);
+    xfree(buf);
+    return rc;
+}
+
+static struct seg *find_seg(struct spool *sp, uint64_t no)
+{
+    for (size_t i = 0; i < sp->nsegs; i++)
+        if (sp->segs[i].no == no)
+            return &sp->segs[i];
+    return NULL;
+}
+
+int spool_peek(struct spool *sp, struct spool_batch *b)
+{
+    pthread_mutex_lock(&sp->mu);
+    int rc = -ENOENT;
+    if (sp->first == sp->nents)
+        goto out;
+    struct entry e = sp->ents[sp->first];
+    struct seg *g = find_seg(sp, e.seg_no);
+    if (!g) {
+        rc = -EIO;
+        goto out;
+    }
+    uint8_t h[ENTRY_HEAD];
+    uint8_t *p = xmalloc(e.len);
+    rc = pread_all(g->fd, h, ENTRY_HEAD, e.off);
+    if (!rc)
+        rc = pread_all(g->fd, p, e.len, e.off + ENTRY_HEAD);
+    if (!rc && entry_crc(h, p, e.len) != get_u32(h + 4))
+        rc = -EBADMSG;
+    if (rc) {
+        xfree(p);
+        goto out;
+    }
+    b->seq = e.seq;
+    b->nrec = e.nrec;
+    b->len = e.len - PAYLOAD_HEAD;
+    memmove(p, p + PAYLOAD_HEAD, b->len);
+    b->recs = p;
+out:
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+int spool_done(struct spool *sp, uint64_t seq)
+{
+    pthread_mutex_lock(&sp->mu);
+    int rc = 0;
+    if (sp->first == sp->nents || sp->ents[sp->first].seq != seq) {
+        bool pending = false;
+        for (size_t i = sp->first; i < sp->nents; i++)
+            pending |= sp->ents[i].seq == seq;
+        rc = pending ? -EINVAL : 0; /* not the oldest: a caller bug; gone: nothing to do */
+        goto out;
+    }
+    pop_oldest(sp);
+    if ((rc = save_state(sp)))
+        goto out;
+    drop_done_segments(sp);
+out:
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+int spool_reserve_seq(struct spool *sp, uint64_t n, uint64_t *first)
+{
+    pthread_mutex_lock(&sp->mu);
+    *first = sp->next_seq;
+    sp->next_seq += n;
+    if (sp->first == sp->nents)
+        sp->head = sp->next_seq;
+    int rc = save_state(sp);
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+void spool_get_stats(struct spool *sp, struct spool_stats *st)
+{
+    pthread_mutex_lock(&sp->mu);
+    st->pending_batches = sp->nents - sp->first;
+    st->bytes = sp->bytes;
+    st->dropped_records = sp->dropped_records;
+    st->dropped_batches = sp->dropped_batches;
+    st->corrupt_entries = sp->corrupt;
+    pthread_mutex_unlock(&sp->mu);
+}
+
+int spool_sync(struct spool *sp)
+{
+    pthread_mutex_lock(&sp->mu);
+    int rc = 0;
+    if (sp->nsegs && fsync(sp->segs[sp->nsegs - 1].fd))
+        rc = -errno;
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}

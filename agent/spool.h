@@ -1,0 +1,69 @@
+/* spool.h - the durable on-disk queue of batches between the sources and the aggregator.
+ *
+ * A batch is appended as one entry (length, CRC32C, payload) to the newest segment file
+ * spool/seg-N.log and gets its sequence number then, so a batch re-sent after a crash
+ * carries the same seq. Batches leave in order: the oldest pending one is handed out by
+ * spool_peek and removed by spool_done once the aggregator acked (or refused) it. Past
+ * max_bytes the oldest batches are dropped and counted. All functions are thread-safe.
+ */
+#ifndef CADRE_AGENT_SPOOL_H
+#define CADRE_AGENT_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct spool;
+
+struct spool_opts {
+    uint64_t max_bytes;     /* cap on pending bytes; 0 = no cap */
+    bool fsync;             /* fsync every append and state change */
+    uint64_t segment_bytes; /* start a new segment past this size; 0 = 8 MiB */
+};
+
+/* One pending batch, copied out of the spool. */
+struct spool_batch {
+    uint64_t seq;
+    uint32_t nrec;
+    uint8_t *recs; /* the records encoded as cadre.Batch field 7; caller frees (xfree) */
+    size_t len;
+};
+
+struct spool_stats {
+    uint64_t pending_batches;
+    uint64_t bytes;           /* pending bytes, as counted against max_bytes */
+    uint64_t dropped_records; /* dropped by the cap since the spool was made (persisted) */
+    uint64_t dropped_batches; /* since this process opened it */
+    uint64_t corrupt_entries; /* damaged entries cut off at open */
+};
+
+/* Opens (creating when needed) the spool in folder dir: reads every segment, cuts a torn or
+ * damaged tail off at the last good entry (logged), forgets entries already done. Returns 0
+ * and *out (close with spool_close) or -errno. */
+int spool_open(struct spool **out, const char *dir, const struct spool_opts *opts);
+/* Syncs and closes; NULL is fine. */
+void spool_close(struct spool *sp);
+
+/* Appends a batch of nrec records (recs: the records as Batch field 7, len bytes; copied)
+ * and sets *seq to its sequence number. Drops the oldest batches first when the cap would
+ * be exceeded. Durable on return when opts.fsync. Returns 0 or -errno (nothing appended). */
+int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nrec, uint64_t *seq);
+
+/* Copies the oldest pending batch into *b (free b->recs with xfree). Returns 0, -ENOENT
+ * when nothing is pending, or -errno on a read error. */
+int spool_peek(struct spool *sp, struct spool_batch *b);
+
+/* Removes batch seq, which must be the oldest pending one (acked or refused). A seq that
+ * is no longer pending (dropped meanwhile) is ignored. Returns 0 or -errno. */
+int spool_done(struct spool *sp, uint64_t seq);
+
+/* Reserves n fresh sequence numbers for batches that are never spooled (the halves of a
+ * batch split after 413), persisted so they are never used again. 0 or -errno. */
+int spool_reserve_seq(struct spool *sp, uint64_t n, uint64_t *first);
+
+void spool_get_stats(struct spool *sp, struct spool_stats *st);
+
+/* fsyncs the current segment. 0 or -errno. */
+int spool_sync(struct spool *sp);
+
+#endif

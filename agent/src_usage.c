@@ -1,0 +1,454 @@
+/* src_usage.c - usage_jsonl: tails every file of a glob, one usage event per JSON line.
+ *
+ * A file is known by its fingerprint, the first 8 bytes of the SHA-256 of its first line
+ * (without the newline); the checkpoint maps fingerprint -> (byte offset, line number) of
+ * the first line not yet consumed. A renamed file keeps its offset; a copy-truncated one
+ * starts over (new first line, or shorter than the offset). Only complete lines are read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/checkpoint.h"
+#include "agent/pseudonym.h"
+#include "agent/source.h"
+#include "common/decimal.h"
+#include "common/log.h"
+#include "common/reckey.h"
+#include "common/strutil.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+
+#define CKPT_VERSION 1
+#define CHUNK (1 << 16)
+#define MAX_LINE (1 << 20) /* longer lines are malformed (and skipped) */
+
+struct tail {
+    uint64_t fp;
+    uint64_t off;  /* first byte not consumed */
+    uint64_t line; /* lines consumed */
+};
+
+struct usage_src {
+    char *glob;
+    char ckpt_name[128];
+    struct tail *t; /* committed positions */
+    size_t n;
+};
+
+static const struct source_opt usage_config[] = {
+    {"path", SOPT_STR, NULL, offsetof(struct source_opts, path),
+     "JSON Lines file or glob; every match is tailed"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const char *const outcomes[] = {"accepted", "edited", "rejected"};
+
+/* ---- one line ---- */
+
+/* A required JSON string member: 0 ok, else SRC_* with *field set. */
+static int want_string(json_t *obj, const char *name, const char **s, size_t *len,
+                       const char **field)
+{
+    json_t *v = json_object_get(obj, name);
+    *field = name;
+    if (!v || json_is_null(v))
+        return SRC_MISSING_FIELD;
+    if (!json_is_string(v))
+        return SRC_INVALID_VALUE;
+    *s = json_string_value(v);
+    *len = json_string_length(v);
+    return *len ? -1 : SRC_MISSING_FIELD;
+}
+
+/* The exact decimal a JSON number stands for, in millionths. 0 or -EINVAL/-ERANGE. */
+static int json_micros(json_t *v, int64_t *out)
+{
+    char buf[40];
+    if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    } else {
+        double d = json_real_value(v);
+        /* The shortest text that reads back as d is the decimal the writer meant. */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(buf, sizeof buf, "%.*g", prec, d);
+            if (strtod(buf, NULL) == d)
+                break;
+        }
+    }
+    return decimal_parse(buf, strlen(buf), out);
+}
+
+/* Parses one line into a record and emits it. Returns -1 when emitted (or the emit error
+ * as a value < -1), or the SRC_* reason with *field set (NULL for malformed). */
+static int usage_line(const struct source_env *env, const char *s, size_t len, uint64_t fp,
+                      uint64_t off, const char **field, int *emit_rc)
+{
+    *field = NULL;
+    json_error_t jerr;
+    json_t *obj = json_loadb(s, len, 0, &jerr);
+    int reason = -1;
+    if (!obj || !json_is_object(obj)) {
+        reason = SRC_MALFORMED;
+        goto out;
+    }
+    Cadre__Usage u;
+    cadre__usage__init(&u);
+    uint8_t staff[STAFF_KEY_LEN];
+    const char *str;
+    size_t n;
+    int64_t ts;
+    int32_t day;
+    if ((reason = want_string(obj, "ts", &str, &n, field)) >= 0)
+        goto out;
+    if (parse_rfc3339(str, n, &ts, &day)) {
+        reason = SRC_INVALID_VALUE;
+        goto out;
+    }
+    if ((reason = want_string(obj, "user", &str, &n, field)) >= 0)
+        goto out;
+    int rc = pseudonym_staff_key(env->pseudo, str, n, staff);
+    if (rc) {
+        reason = rc == -ENOENT ? SRC_MISSING_FIELD : SRC_INVALID_VALUE;
+        goto out;
+    }
+    if ((reason = want_string(obj, "tool", &str, &n, field)) >= 0)
+        goto out;
+    if (!str_is_ident(str, n) || strlen(str) != n) {
+        reason = SRC_INVALID_VALUE;
+        goto out;
+    }
+    u.tool = (char *)str;
+    u.event = "use";
+    json_t *v = json_object_get(obj, "event");
+    if (v && !json_is_null(v)) {
+        *field = "event";
+        reason = SRC_INVALID_VALUE;
+        if (!json_is_string(v))
+            goto out;
+        n = json_string_length(v);
+        if (n) {
+            if (!str_is_label(json_string_value(v), n, 64) || strlen(json_string_value(v)) != n)
+                goto out;
+            u.event = (char *)json_string_value(v);
+        }
+        reason = -1;
+    }
+    v = json_object_get(obj, "minutes");
+    if (v && !json_is_null(v)) {
+        *field = "minutes";
+        reason = SRC_INVALID_VALUE;
+        if (!json_is_number(v) || json_micros(v, &u.minutes_micro) || u.minutes_micro < 0)
+            goto out;
+        u.has_minutes_micro = 1;
+        reason = -1;
+    }
+    v = json_object_get(obj, "outcome");
+    if (v && !json_is_null(v)) {
+        *field = "outcome";
+        reason = SRC_INVALID_VALUE;
+        if (!json_is_string(v))
+            goto out;
+        n = json_string_length(v);
+        for (int i = 0; n && i < 3; i++) {
+            if (str_ieq(json_string_value(v), n, outcomes[i])) {
+                u.has_outcome = 1;
+                u.outcome = (Cadre__Outcome)(i + 1);
+            }
+        }
+        if (n && !u.has_outcome)
+            goto out;
+        reason = -1;
+    }
+    u.staff.data = staff;
+    u.staff.len = STAFF_KEY_LEN;
+    u.ts_us = ts;
+    u.day = day;
+    uint8_t key[RECKEY_MAX];
+    Cadre__Record rec;
+    cadre__record__init(&rec);
+    rec.type = CADRE__RECORD_TYPE__RECORD_TYPE_USAGE;
+    rec.key.data = key;
+    rec.key.len = reckey_usage(key, env->name, fp, off);
+    rec.body_case = CADRE__RECORD__BODY_USAGE;
+    rec.usage = &u;
+    *emit_rc = source_emit(env, &rec);
+    *field = NULL;
+out:
+    json_decref(obj);
+    return reason;
+}
+
+/* ---- files ---- */
+
+static ssize_t read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    for (;;) {
+        ssize_t r = pread(fd, buf, n, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 ? -errno : r;
+    }
+}
+
+/* The fingerprint of the file's first line. 0, -EAGAIN while the first line is not
+ * complete, or -errno. */
+static int fingerprint(int fd, uint64_t *fp)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = -EAGAIN;
+    for (;;) {
+        xgrow((void **)&buf, &cap, len + CHUNK, 1);
+        ssize_t r = read_at(fd, buf + len, CHUNK, len);
+        if (r < 0) {
+            rc = (int)r;
+            break;
+        }
+        if (r == 0)
+            break;
+        char *nl = memchr(buf + len, '\n', (size_t)r);
+        if (nl) {
+            *fp = source_hash(buf, (size_t)(nl - buf));
+            rc = 0;
+            break;
+        }
+        len += (size_t)r;
+        if (len > MAX_LINE) { /* no newline in sight: use what there is */
+            *fp = source_hash(buf, MAX_LINE);
+            rc = 0;
+            break;
+        }
+    }
+    xfree(buf);
+    return rc;
+}
+
+static bool is_blank(const char *s, size_t n)
+{
+    str_trim(&s, &n);
+    return n == 0;
+}
+
+/* Reads the complete lines of fd from t->off on, advancing t. A read error is logged and
+ * ends the file for this poll (0). Returns 0, or the error of env->emit (the poll must
+ * then not advance any checkpoint). */
+static int tail_file(const struct source_env *env, const char *path, int fd, struct tail *t)
+{
+    char *buf = NULL;
+    size_t cap = 0, have = 0; /* bytes in buf, starting at file offset t->off */
+    int rc = 0;
+    bool skipping = false; /* inside an over-long line */
+    for (;;) {
+        xgrow((void **)&buf, &cap, have + CHUNK, 1);
+        ssize_t r = read_at(fd, buf + have, CHUNK, t->off + have);
+        if (r < 0) {
+            log_warn("[source %s] reading %s: %s", env->name, path, strerror((int)-r));
+            break;
+        }
+        if (r == 0)
+            break;
+        have += (size_t)r;
+        size_t pos = 0;
+        for (;;) {
+            char *nl = memchr(buf + pos, '\n', have - pos);
+            if (!nl)
+                break;
+            size_t n = (size_t)(nl - (buf + pos));
+            uint64_t line_off = t->off + pos;
+            t->line++;
+            if (skipping) {
+                skipping = false;
+            } else if (!is_blank(buf + pos, n)) {
+                const char *field;
+                int emit_rc = 0;
+                int why = usage_line(env, buf + pos, n, t->fp, line_off, &field, &emit_rc);
+                if (why >= 0)
+                    source_reject(env, t->line, why, field);
+                if (emit_rc) {
+                    rc = emit_rc;
+                    t->line--;
+                    t->off += pos;
+                    goto out;
+                }
+            }
+            pos += n + 1;
+        }
+        t->off += pos;
+        memmove(buf, buf + pos, have - pos);
+        have -= pos;
+        if (have > MAX_LINE && !skipping) {
+            source_reject(env, t->line + 1, SRC_MALFORMED, NULL);
+            skipping = true;
+        }
+        if (skipping) { /* drop the over-long line's bytes as they come */
+            t->off += have;
+            have = 0;
+        }
+    }
+out:
+    xfree(buf);
+    return rc;
+}
+
+static struct tail *find_tail(struct tail *t, size_t n, uint64_t fp)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].fp == fp)
+            return &t[i];
+    return NULL;
+}
+
+static int save_ckpt(struct usage_src *u, const struct source_env *env)
+{
+    if (!env->ckpt_dir || env->dry_run)
+        return 0;
+    struct ckpt_buf b = {0};
+    ckpt_put_u64(&b, CKPT_VERSION);
+    ckpt_put_u64(&b, u->n);
+    for (size_t i = 0; i < u->n; i++) {
+        ckpt_put_u64(&b, u->t[i].fp);
+        ckpt_put_u64(&b, u->t[i].off);
+        ckpt_put_u64(&b, u->t[i].line);
+    }
+    int rc = ckpt_write(env->ckpt_dir, u->ckpt_name, b.p, b.len, env->fsync);
+    ckpt_buf_free(&b);
+    if (rc)
+        log_error("[source %s] cannot write checkpoint: %s", env->name, strerror(-rc));
+    return rc;
+}
+
+static void load_ckpt(struct usage_src *u, const struct source_env *env)
+{
+    if (!env->ckpt_dir)
+        return;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = ckpt_read(env->ckpt_dir, u->ckpt_name, &data, &len);
+    if (rc) {
+        if (rc != -ENOENT)
+            log_warn("[source %s] checkpoint unreadable (%s); files are read from the start",
+                     env->name, strerror(-rc));
+        return;
+    }
+    struct ckpt_in in = {.p = data, .len = len};
+    if (ckpt_get_u64(&in) != CKPT_VERSION)
+        in.bad = true;
+    uint64_t n = ckpt_get_u64(&in);
+    if (!in.bad && n <= len / 24) {
+        struct tail *t = xcalloc(n ? n : 1, sizeof *t);
+        for (uint64_t i = 0; i < n; i++) {
+            t[i].fp = ckpt_get_u64(&in);
+            t[i].off = ckpt_get_u64(&in);
+            t[i].line = ckpt_get_u64(&in);
+        }
+        if (!in.bad) {
+            u->t = t;
+            u->n = n;
+        } else {
+            xfree(t);
+        }
+    }
+    if (!u->t)
+        log_warn("[source %s] checkpoint damaged; files are read from the start", env->name);
+    xfree(data);
+}
+
+static int usage_init(void **ctx, const struct source_opts *o, const struct source_env *env)
+{
+    if (!o->path)
+        return -EINVAL;
+    struct usage_src *u = xcalloc(1, sizeof *u);
+    u->glob = xstrdup(o->path);
+    snprintf(u->ckpt_name, sizeof u->ckpt_name, "%s.usage.ckpt", env->name);
+    load_ckpt(u, env);
+    *ctx = u;
+    return 0;
+}
+
+static void usage_fini(void *ctx)
+{
+    struct usage_src *u = ctx;
+    if (!u)
+        return;
+    xfree(u->glob);
+    xfree(u->t);
+    xfree(u);
+}
+
+static int usage_poll(void *ctx, const struct source_env *env)
+{
+    struct usage_src *u = ctx;
+    glob_t g;
+    int grc = glob(u->glob, 0, NULL, &g);
+    if (grc) {
+        if (grc != GLOB_NOMATCH)
+            globfree(&g);
+        log_debug("[source %s] no file matches %s", env->name, u->glob);
+        return 0;
+    }
+    /* The new positions: one per file seen now (files gone are forgotten). */
+    struct tail *next = xcalloc(g.gl_pathc ? g.gl_pathc : 1, sizeof *next);
+    size_t nn = 0;
+    int rc = 0;
+    for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
+        const char *path = g.gl_pathv[i];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        uint64_t fp;
+        int frc = fingerprint(fd, &fp);
+        if (frc) {
+            if (frc != -EAGAIN)
+                log_warn("[source %s] cannot read %s: %s", env->name, path, strerror(-frc));
+            close(fd);
+            continue;
+        }
+        if (find_tail(next, nn, fp)) {
+            log_debug("[source %s] %s has the first line of another file; skipped", env->name,
+                      path);
+            close(fd);
+            continue;
+        }
+        struct tail *old = find_tail(u->t, u->n, fp);
+        struct tail t = old ? *old : (struct tail){.fp = fp};
+        if ((uint64_t)st.st_size < t.off) {
+            log_info("[source %s] %s shrank; reading it from the start", env->name, path);
+            t.off = t.line = 0;
+        }
+        rc = tail_file(env, path, fd, &t);
+        close(fd);
+        next[nn++] = t;
+    }
+    globfree(&g);
+    if (!rc)
+        rc = env->flush(env->ud);
+    if (rc) {
+        log_error("[source %s] records not spooled (%s); the lines are read again", env->name,
+                  strerror(-rc));
+        xfree(next);
+        return rc;
+    }
+    xfree(u->t);
+    u->t = next;
+    u->n = nn;
+    return save_ckpt(u, env);
+}
+
+const struct source_type source_usage_jsonl = {
+    .name = "usage_jsonl",
+    .init = usage_init,
+    .poll = usage_poll,
+    .fini = usage_fini,
+    .config = usage_config,
+};

@@ -1,0 +1,129 @@
+/* tokens_fuzz.c - libFuzzer target for aggregator/tokens: bearer tokens files.
+ *
+ * Byte 0 picks the kind (odd: agent tokens "id token", even: reader tokens "token"); the
+ * rest is the file. A reference reading of the same text (lines split at '\n', cut at a
+ * NUL byte, words split at space, tab and CR, '#' first word = comment) decides whether the
+ * file is valid; tokens_load must agree, and then tokens_lookup of every token must give
+ * the id of its first line ("" for readers), and of a token with one more byte nothing.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/tokens.h"
+#include "common/strutil.h"
+#include "tests/fuzz/fuzz_file.h"
+
+#define MAXW 3
+
+struct line {
+    const char *w[MAXW]; /* words, not NUL-terminated */
+    size_t wl[MAXW];
+    int nw; /* up to MAXW (MAXW means "too many") */
+};
+
+static void fail(const char *what, const char *detail)
+{
+    fprintf(stderr, "tokens_fuzz: %s: %s\n", what, detail);
+    abort();
+}
+
+static int is_sep(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void split(const char *p, size_t n, struct line *l)
+{
+    const char *z = memchr(p, '\0', n);
+    if (z)
+        n = (size_t)(z - p);
+    l->nw = 0;
+    size_t i = 0;
+    while (i < n && l->nw < MAXW) {
+        while (i < n && is_sep(p[i]))
+            i++;
+        if (i == n)
+            break;
+        size_t s = i;
+        while (i < n && !is_sep(p[i]))
+            i++;
+        l->w[l->nw] = p + s;
+        l->wl[l->nw++] = i - s;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 8192)
+        return 0;
+    int with_ids = data[0] & 1;
+    const char *text = (const char *)data + 1;
+    size_t len = size - 1;
+    const char *path = fz_file_write(data + 1, len);
+    char err[512] = "";
+    struct tokens *t = tokens_load(path, with_ids, err, sizeof err);
+
+    /* The reference reading. */
+    int valid = 1;
+    for (size_t off = 0; off < len && valid;) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t n = (nl ? (size_t)(nl - text) : len) - off;
+        struct line l;
+        split(text + off, n, &l);
+        off += n + 1;
+        if (l.nw == 0 || l.w[0][0] == '#')
+            continue;
+        if (with_ids ? l.nw != 2 || !str_is_ident(l.w[0], l.wl[0]) : l.nw != 1)
+            valid = 0;
+    }
+    if (!t) {
+        if (valid)
+            fail("a valid file refused", err);
+        if (strncmp(err, path, strlen(path)) != 0)
+            fail("error message does not start with the path", err);
+        return 0;
+    }
+    if (!valid)
+        fail("an invalid file accepted", with_ids ? "agent tokens" : "reader tokens");
+    for (size_t off = 0; off < len;) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t n = (nl ? (size_t)(nl - text) : len) - off;
+        struct line l;
+        split(text + off, n, &l);
+        off += n + 1;
+        if (l.nw == 0 || l.w[0][0] == '#')
+            continue;
+        const char *tok = l.w[with_ids], *want = with_ids ? l.w[0] : "";
+        size_t tl = l.wl[with_ids], wl = with_ids ? l.wl[0] : 0;
+        /* The first line with this token wins. */
+        for (size_t o2 = 0; o2 < off;) {
+            const char *nl2 = memchr(text + o2, '\n', len - o2);
+            size_t n2 = (nl2 ? (size_t)(nl2 - text) : len) - o2;
+            struct line l2;
+            split(text + o2, n2, &l2);
+            o2 += n2 + 1;
+            if (l2.nw == 0 || l2.w[0][0] == '#' || l2.wl[with_ids] != tl ||
+                memcmp(l2.w[with_ids], tok, tl))
+                continue;
+            want = with_ids ? l2.w[0] : "", wl = with_ids ? l2.wl[0] : 0;
+            break;
+        }
+        const char *id = tokens_lookup(t, tok, tl);
+        if (!id || strlen(id) != wl || memcmp(id, want, wl))
+            fail("a token of the file does not give its id", id ? id : "(not found)");
+        char longer[8200];
+        memcpy(longer, tok, tl);
+        longer[tl] = 'x';
+        const char *id2 = tokens_lookup(t, longer, tl + 1);
+        if (id2) {
+            /* Only right when that longer token is itself in the file. */
+            const char *p = memmem(text, len, longer, tl + 1);
+            if (!p)
+                fail("a token one byte too long is accepted", id2);
+        }
+    }
+    tokens_free(t);
+    return 0;
+}

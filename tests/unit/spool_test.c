@@ -1,0 +1,310 @@
+/* spool_test.c - append and read back, order and acks, CRC, torn tails, the byte cap. */
+#include "tests/unit/testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/ship.h"
+#include "agent/spool.h"
+#include "cadre.pb-c.h"
+#include "common/xalloc.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/cadre-spool.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static struct spool *open_spool(uint64_t max_bytes, uint64_t segment_bytes)
+{
+    struct spool_opts o = {.max_bytes = max_bytes, .fsync = true, .segment_bytes = segment_bytes};
+    struct spool *sp = NULL;
+    assert_int_equal(spool_open(&sp, dir, &o), 0);
+    return sp;
+}
+
+/* A payload of n bytes whose content names i. */
+static void payload(uint8_t *buf, size_t n, int i)
+{
+    for (size_t k = 0; k < n; k++)
+        buf[k] = (uint8_t)(i * 31 + (int)k);
+}
+
+static uint64_t append(struct spool *sp, int i, size_t n)
+{
+    uint8_t buf[4096];
+    payload(buf, n, i);
+    uint64_t seq = 0;
+    assert_int_equal(spool_append(sp, buf, n, (uint32_t)i, &seq), 0);
+    return seq;
+}
+
+static void expect_oldest(struct spool *sp, uint64_t seq, int i, size_t n)
+{
+    struct spool_batch b;
+    uint8_t want[4096];
+    payload(want, n, i);
+    assert_int_equal(spool_peek(sp, &b), 0);
+    assert_int_equal(b.seq, seq);
+    assert_int_equal(b.nrec, (uint32_t)i);
+    assert_int_equal(b.len, n);
+    assert_memory_equal(b.recs, want, n);
+    xfree(b.recs);
+}
+
+/* The only segment file's path (the tests below keep to one). */
+static void last_segment(char *out, size_t n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char best[256] = "";
+    while ((de = readdir(d)))
+        if (strncmp(de->d_name, "seg-", 4) == 0 && strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", de->d_name);
+    closedir(d);
+    assert_true(best[0]);
+    snprintf(out, n, "%s/%s", dir, best);
+}
+
+static void test_append_read_back(void **state)
+{
+    (void)state;
+    struct spool *sp = open_spool(0, 0);
+    struct spool_batch b;
+    assert_int_equal(spool_peek(sp, &b), -ENOENT);
+    uint64_t s1 = append(sp, 1, 100), s2 = append(sp, 2, 200), s3 = append(sp, 3, 0);
+    assert_int_equal(s1, 1);
+    assert_int_equal(s2, 2);
+    assert_int_equal(s3, 3);
+    struct spool_stats st;
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.pending_batches, 3);
+    assert_int_equal(st.bytes, 3 * (8 + 12) + 300);
+    expect_oldest(sp, s1, 1, 100);
+    /* Only the oldest can be done; a later seq is refused and changes nothing. */
+    assert_int_equal(spool_done(sp, s2), -EINVAL);
+    assert_int_equal(spool_done(sp, s1), 0);
+    assert_int_equal(spool_done(sp, s1), 0); /* again: no longer pending, ignored */
+    expect_oldest(sp, s2, 2, 200);
+    spool_close(sp);
+
+    /* Reopened: batch 1 stays done, 2 and 3 come back with their seqs; numbering goes on. */
+    sp = open_spool(0, 0);
+    expect_oldest(sp, s2, 2, 200);
+    assert_int_equal(spool_done(sp, s2), 0);
+    expect_oldest(sp, s3, 3, 0);
+    assert_int_equal(append(sp, 4, 10), 4);
+    assert_int_equal(spool_done(sp, s3), 0);
+    assert_int_equal(spool_done(sp, 4), 0);
+    assert_int_equal(spool_peek(sp, &b), -ENOENT);
+    /* Reserved seqs are never handed out again, even after a restart with an empty spool. */
+    uint64_t first;
+    assert_int_equal(spool_reserve_seq(sp, 2, &first), 0);
+    assert_int_equal(first, 5);
+    spool_close(sp);
+    sp = open_spool(0, 0);
+    assert_int_equal(spool_peek(sp, &b), -ENOENT);
+    assert_int_equal(append(sp, 5, 10), 7);
+    spool_close(sp);
+}
+
+static void test_segments_removed(void **state)
+{
+    (void)state;
+    struct spool *sp = open_spool(0, 256); /* a new segment every ~1 entry of 300 bytes */
+    for (int i = 1; i <= 5; i++)
+        append(sp, i, 300);
+    int nseg = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        nseg += strncmp(de->d_name, "seg-", 4) == 0;
+    closedir(d);
+    assert_int_equal(nseg, 5);
+    for (uint64_t s = 1; s <= 5; s++)
+        assert_int_equal(spool_done(sp, s), 0);
+    nseg = 0;
+    d = opendir(dir);
+    while ((de = readdir(d)))
+        nseg += strncmp(de->d_name, "seg-", 4) == 0;
+    closedir(d);
+    assert_int_equal(nseg, 0);
+    assert_int_equal(append(sp, 6, 10), 6);
+    spool_close(sp);
+    sp = open_spool(0, 256);
+    expect_oldest(sp, 6, 6, 10);
+    spool_close(sp);
+}
+
+static void test_crc_catches_corruption(void **state)
+{
+    (void)state;
+    struct spool *sp = open_spool(0, 0);
+    append(sp, 1, 100);
+    append(sp, 2, 100);
+    append(sp, 3, 100);
+    spool_close(sp);
+    /* Flip one payload byte of the second entry (entries are 8 + 12 + 100 bytes). */
+    char path[256];
+    last_segment(path, sizeof path);
+    int fd = open(path, O_RDWR);
+    uint8_t c;
+    off_t at = 120 + 8 + 12 + 50;
+    assert_int_equal(pread(fd, &c, 1, at), 1);
+    c ^= 0x40;
+    assert_int_equal(pwrite(fd, &c, 1, at), 1);
+    close(fd);
+    sp = open_spool(0, 0);
+    struct spool_stats st;
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.corrupt_entries, 1);
+    assert_int_equal(st.pending_batches, 1); /* the first entry; the damaged rest is cut */
+    expect_oldest(sp, 1, 1, 100);
+    /* The next append does not reuse a seq that was on disk. */
+    assert_true(append(sp, 9, 10) >= 4);
+    spool_close(sp);
+}
+
+static void test_torn_tail(void **state)
+{
+    (void)state;
+    struct spool *sp = open_spool(0, 0);
+    append(sp, 1, 100);
+    append(sp, 2, 100);
+    append(sp, 3, 100);
+    spool_close(sp);
+    char path[256];
+    last_segment(path, sizeof path);
+    /* Cut the file in the middle of the third entry, as a crash mid-write would. */
+    assert_int_equal(truncate(path, 2 * 120 + 30), 0);
+    sp = open_spool(0, 0);
+    struct spool_stats st;
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.pending_batches, 2);
+    expect_oldest(sp, 1, 1, 100);
+    assert_int_equal(spool_done(sp, 1), 0);
+    expect_oldest(sp, 2, 2, 100);
+    /* The torn bytes are gone: a new entry is appended after the second one. */
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 2 * 120);
+    uint64_t s = append(sp, 4, 100);
+    spool_close(sp);
+    sp = open_spool(0, 0);
+    expect_oldest(sp, 2, 2, 100);
+    assert_int_equal(spool_done(sp, 2), 0);
+    expect_oldest(sp, s, 4, 100);
+    spool_close(sp);
+}
+
+static void test_cap_drops_oldest(void **state)
+{
+    (void)state;
+    /* Entries of 8 + 12 + 1000 bytes; a cap of 3500 holds three. */
+    struct spool *sp = open_spool(3500, 0);
+    for (int i = 1; i <= 3; i++)
+        append(sp, i, 1000);
+    struct spool_stats st;
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 0);
+    append(sp, 4, 1000); /* drops batch 1 (1 record) */
+    append(sp, 5, 1000); /* drops batch 2 (2 records) */
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.pending_batches, 3);
+    assert_int_equal(st.dropped_batches, 2);
+    assert_int_equal(st.dropped_records, 1 + 2);
+    assert_int_equal(st.bytes, 3 * 1020);
+    expect_oldest(sp, 3, 3, 1000);
+    /* A done for a dropped batch (one in flight when it was dropped) is ignored. */
+    assert_int_equal(spool_done(sp, 1), 0);
+    spool_close(sp);
+    /* The dropped count survives a restart (it goes into every batch envelope). */
+    sp = open_spool(3500, 0);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 3);
+    assert_int_equal(st.pending_batches, 3);
+    expect_oldest(sp, 3, 3, 1000);
+    spool_close(sp);
+}
+
+/* The body the shipper sends is a valid cadre.Batch with the spooled records; 413 splits. */
+static void test_encode_and_split(void **state)
+{
+    (void)state;
+    uint8_t recs[256];
+    size_t len = 0;
+    uint8_t key[3][20];
+    for (int i = 0; i < 3; i++) {
+        Cadre__Record r;
+        cadre__record__init(&r);
+        r.type = CADRE__RECORD_TYPE__RECORD_TYPE_EHR;
+        memset(key[i], 'a' + i, 20);
+        r.key.data = key[i];
+        r.key.len = 20;
+        size_t n = cadre__record__get_packed_size(&r);
+        recs[len++] = (7 << 3) | 2;
+        recs[len++] = (uint8_t)n;
+        len += cadre__record__pack(&r, recs + len);
+    }
+    uint8_t sid[16];
+    memset(sid, 7, 16);
+    size_t blen;
+    uint8_t *body = ship_encode("north-1", sid, true, 42, 1000, 5, recs, len, &blen);
+    Cadre__Batch *b = cadre__batch__unpack(NULL, blen, body);
+    assert_non_null(b);
+    assert_string_equal(b->agent_id, "north-1");
+    assert_true(b->has_seq);
+    assert_int_equal(b->seq, 42);
+    assert_int_equal(b->spool_bytes, 1000);
+    assert_int_equal(b->dropped_records, 5);
+    assert_int_equal(b->n_records, 3);
+    assert_int_equal(b->records[2]->key.data[0], 'c');
+    assert_int_equal(b->records[1]->body_case, CADRE__RECORD__BODY__NOT_SET);
+    cadre__batch__free_unpacked(b, NULL);
+    xfree(body);
+    body = ship_encode("north-1", sid, false, 0, 0, 0, NULL, 0, &blen);
+    b = cadre__batch__unpack(NULL, blen, body);
+    assert_false(b->has_seq);
+    assert_int_equal(b->n_records, 0);
+    cadre__batch__free_unpacked(b, NULL);
+    xfree(body);
+    size_t cut;
+    assert_int_equal(ship_split_point(recs, len, 3, &cut), 0);
+    assert_int_equal(cut, len / 3); /* one record of three equal ones */
+    assert_int_equal(ship_split_point(recs, 5, 3, &cut), -EINVAL);
+    assert_int_equal(ship_classify(200), SHIP_ACK);
+    assert_int_equal(ship_classify(204), SHIP_ACK);
+    assert_int_equal(ship_classify(400), SHIP_REJECT);
+    assert_int_equal(ship_classify(413), SHIP_SPLIT);
+    long retry[] = {0, 401, 403, 404, 429, 500, 503};
+    for (size_t i = 0; i < sizeof retry / sizeof *retry; i++)
+        assert_int_equal(ship_classify(retry[i]), SHIP_RETRY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segments_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crc_catches_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cap_drops_oldest, setup, teardown),
+        cmocka_unit_test(test_encode_and_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
