@@ -35,6 +35,28 @@ metric_sum() { # sums every sample of a metric family in a /metrics body
   awk -v n="$1" 'index($1, n "{") == 1 || $1 == n { s += $2 } END { printf "%d", s }'
 }
 
+# An awk prelude: split_csv() fills f[1..n] from one RFC 4180 line (quoted commas and
+# doubled quotes); show() prints ratios as percentages and *_seconds as seconds.
+csv_awk='
+function split_csv(line,   i, c, q, n, cur) {
+  n = 1; cur = ""; q = 0
+  for (i = 1; i <= length(line); i++) {
+    c = substr(line, i, 1)
+    if (q && c == "\"" && substr(line, i + 1, 1) == "\"") { cur = cur c; i++ }
+    else if (c == "\"") q = !q
+    else if (c == "," && !q) { f[n++] = cur; cur = "" }
+    else cur = cur c
+  }
+  f[n] = cur
+  return n
+}
+function show(kpi, v) {
+  if (v == "") return "-"
+  if (kpi ~ /_seconds$/) return sprintf("%.0f s", v)
+  return sprintf("%.1f%%", 100 * v)
+}
+'
+
 start() {
   if ls "$D"/*.pid >/dev/null 2>&1; then
     echo "demo: already running (make demo-stop first)"; exit 1
@@ -135,11 +157,11 @@ INI
   echo
   echo "Headline KPIs, last 28 days (as of 2026-09-30; burnout figures are workload proxies)"
   curl -s "http://127.0.0.1:$port/api/v1/kpis?window=28d&by=org&format=csv" |
-    awk -F, 'NR > 1 && $8 == "false" { printf "  %-34s %s\n", $2, $5 }'
+    awk "$csv_awk"'NR > 1 { split_csv($0); if (f[8] == "false") printf "  %-34s %s\n", f[2], show(f[2], f[5]) }'
   echo
   echo "Adoption by department (28 days)"
   curl -s "http://127.0.0.1:$port/api/v1/kpis?window=28d&by=department&format=csv" |
-    awk -F, 'NR > 1 && $2 == "adoption_ratio" { printf "  %-34s %s\n", $4, ($8 == "true" ? "suppressed" : $5) }'
+    awk "$csv_awk"'NR > 1 { split_csv($0); if (f[2] == "adoption_ratio") printf "  %-34s %s\n", f[4], (f[8] == "true" ? "suppressed" : show(f[2], f[5])) }'
   echo
   echo "Look at:"
   echo "  http://127.0.0.1:$port/metrics"
