@@ -32,4 +32,123 @@ cat "$tmp/kpi.txt" >&2
   cat "$tmp/kpi.txt"
   echo '```'
 } > "$out"
+
+# --- End to end: generator -> agents -> aggregator (RocksDB, sync_writes = true) -------
+e2e_staff=${BENCH_E2E_STAFF:-5000}
+echo "bench: end to end with a generated $e2e_staff-staff system" >&2
+"$BIN/cadre-gen" --staff "$e2e_staff" --sites 2 --seed 1 --quiet --out "$tmp/data"
+records=$(awk '$1 == "total" { for (i = 3; i <= NF; i++) if ($i ~ /^valid_keys=/) { split($i, a, "="); s += a[2] } } END { print s }' "$tmp/data/summary.txt")
+head -c 48 /dev/urandom | base64 | tr -d '\n' > "$tmp/org.key"; chmod 600 "$tmp/org.key"
+echo tok > "$tmp/token"; : > "$tmp/tokens"
+port=$(for p in $(shuf -i 20000-60000 -n 20); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
+cat > "$tmp/agg.ini" <<INI
+[aggregator]
+listen = 127.0.0.1:$port
+db_path = $tmp/db
+tokens_file = $tmp/tokens
+as_of = 2026-09-30
+kpi_refresh_interval_s = 60
+INI
+sites=()
+for dir in "$tmp"/data/*/; do
+  site=$(basename "$dir"); sites+=("$site")
+  echo "bench-$site tok" >> "$tmp/tokens"
+  cat > "$tmp/agent-$site.ini" <<INI
+[agent]
+id = bench-$site
+aggregator_url = http://127.0.0.1:$port
+token_file = $tmp/token
+org_key_file = $tmp/org.key
+state_dir = $tmp/state-$site
+once_timeout_s = 3600
+[source scribe]
+type = usage_jsonl
+path = ${dir}usage.jsonl
+[source hr]
+type = staffing_csv
+path = ${dir}staffing.csv
+[source roster]
+type = shifts_csv
+path = ${dir}shifts.csv
+[source leave]
+type = absences_csv
+path = ${dir}absences.csv
+[source ehr]
+type = ehr_csv
+path = ${dir}ehr.csv
+[source lms]
+type = training_csv
+path = ${dir}training.csv
+INI
+done
+"$BIN/cadre-aggregator" --config "$tmp/agg.ini" 2> "$tmp/agg.log" &
+agg=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+t0=$(date +%s.%N)
+for site in "${sites[@]}"; do
+  "$BIN/cadre-agent" --config "$tmp/agent-$site.ini" --once 2> "$tmp/agent-$site.log" &
+done
+wait $(jobs -p | grep -v "^$agg$") 2>/dev/null || true
+t1=$(date +%s.%N)
+ingest_s=$(echo "$t1 - $t0" | bc -l)
+stored=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 ~ /^cadre_stored_records\{/ { s += $2 } END { print s }')
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+sleep 3
+scrape=$(for i in $(seq 51); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/metrics"; done | median)
+quarter=$(for i in $(seq 5); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/api/v1/kpis?window=2026Q3"; done | median)
+refresh=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "cadre_kpi_refresh_duration_seconds" { print $2 }')
+agg_rss=$(awk '/VmHWM/ { print $2 }' /proc/$agg/status)
+kill -TERM $agg; wait $agg || true
+db_bytes=$(du -sb "$tmp/db" | cut -f1)
+# Baseline: RocksDB's own db_bench writing as many ~60-byte values, synced per batch of 5000.
+db_bench --benchmarks=fillseq --num="$records" --value_size=60 --key_size=24 --batch_size=5000 \
+  --sync=1 --db="$tmp/dbbench" --compression_type=lz4 > "$tmp/dbbench.txt" 2>&1 || true
+dbb=$(awk '/^fillseq/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ops/sec;") print $i }' "$tmp/dbbench.txt")
+
+# Agent alone: the first 1,000,000 usage lines, one source, aggregator on loopback.
+mkdir -p "$tmp/one"; cat "$tmp"/data/*/usage.jsonl | head -n 1000000 > "$tmp/one/usage.jsonl"
+lines=$(wc -l < "$tmp/one/usage.jsonl")
+rm -rf "$tmp/db"
+"$BIN/cadre-aggregator" --config "$tmp/agg.ini" 2> "$tmp/agg2.log" &
+agg=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+sed -e "/^\[source hr\]/,\$d" -e "s#path = .*usage.jsonl#path = $tmp/one/usage.jsonl#" \
+  -e "s#state_dir = .*#state_dir = $tmp/state-one#" "$tmp/agent-${sites[0]}.ini" > "$tmp/agent-one.ini"
+/usr/bin/time -f '%e %U %S %M' -o "$tmp/agent.time" "$BIN/cadre-agent" --config "$tmp/agent-one.ini" --once 2> "$tmp/agent-one.log"
+kill -TERM $agg; wait $agg || true
+read -r a_wall a_user a_sys a_rss < "$tmp/agent.time"
+
+{
+  echo
+  echo "## End to end"
+  echo
+  echo "\`BENCH_E2E_STAFF=$e2e_staff make bench\`: \`cadre-gen --staff $e2e_staff --sites 2\` (2 years),"
+  echo "one \`cadre-agent --once\` per site into one \`cadre-aggregator\` on loopback,"
+  echo "\`sync_writes = true\`. Baseline: \`db_bench --benchmarks=fillseq --num=$records"
+  echo "--value_size=60 --batch_size=5000 --sync=1\` on the same disk in the same run."
+  echo
+  echo "| measure | value |"
+  echo "|---|---|"
+  echo "| records stored | $stored of $records expected |"
+  echo "| ingest, wall (both agents in parallel) | $(printf '%.1f' "$ingest_s") s |"
+  echo "| ingest rate | $(echo "$stored / $ingest_s" | bc) records/s |"
+  echo "| db_bench fillseq (baseline) | ${dbb:-n/a} ops/s |"
+  echo "| KPI refresh (cadre_kpi_refresh_duration_seconds) | $refresh s |"
+  echo "| GET /metrics, median of 51 | $scrape s |"
+  echo "| GET /api/v1/kpis?window=2026Q3, median of 5 | $quarter s |"
+  echo "| aggregator peak RSS | $((agg_rss / 1024)) MiB |"
+  echo "| database size | $((db_bytes / 1048576)) MiB |"
+  echo
+  echo "## Agent throughput"
+  echo
+  echo "$lines usage lines, one \`usage_jsonl\` source, \`--once\`, aggregator on loopback"
+  echo "(\`/usr/bin/time -f '%e %U %S %M'\`). Targets: >= 300,000 lines/s, peak RSS <= 16 MB."
+  echo
+  echo "| measure | value |"
+  echo "|---|---|"
+  echo "| wall | $a_wall s |"
+  echo "| lines/s | $(echo "$lines / $a_wall" | bc) |"
+  echo "| CPU (user + sys) | $(echo "$a_user + $a_sys" | bc) s |"
+  echo "| peak RSS | $((a_rss / 1024)) MiB |"
+} >> "$out"
 echo "bench: wrote $out" >&2
