@@ -23,7 +23,7 @@ cat "$tmp/kpi.txt" >&2
   echo
   echo "## KPI engine"
   echo
-  echo "\`$BUILD/bench/kpi_bench $staff $days\` builds the in-memory model through the"
+  echo "\`build/bench/kpi_bench $staff $days\` builds the in-memory model through the"
   echo "same function ingest uses, then times a full refresh (every KPI, every breakdown,"
   echo "windows 7d, 28d, 90d and 365d, suppression and /metrics rendering) and one quarter."
   echo "Targets: refresh <= 2 s, quarter query <= 1 s."
@@ -39,7 +39,7 @@ echo "bench: end to end with a generated $e2e_staff-staff system" >&2
 "$BIN/cadre-gen" --staff "$e2e_staff" --sites 2 --seed 1 --quiet --out "$tmp/data"
 records=$(awk '$1 == "total" { for (i = 3; i <= NF; i++) if ($i ~ /^valid_keys=/) { split($i, a, "="); s += a[2] } } END { print s }' "$tmp/data/summary.txt")
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$tmp/org.key"; chmod 600 "$tmp/org.key"
-echo tok > "$tmp/token"; : > "$tmp/tokens"
+: > "$tmp/tokens"
 port=$(for p in $(shuf -i 20000-60000 -n 20); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
 cat > "$tmp/agg.ini" <<INI
 [aggregator]
@@ -52,12 +52,13 @@ INI
 sites=()
 for dir in "$tmp"/data/*/; do
   site=$(basename "$dir"); sites+=("$site")
-  echo "bench-$site tok" >> "$tmp/tokens"
+  echo "tok-$site" > "$tmp/token-$site"
+  echo "bench-$site tok-$site" >> "$tmp/tokens"
   cat > "$tmp/agent-$site.ini" <<INI
 [agent]
 id = bench-$site
 aggregator_url = http://127.0.0.1:$port
-token_file = $tmp/token
+token_file = $tmp/token-$site
 org_key_file = $tmp/org.key
 state_dir = $tmp/state-$site
 once_timeout_s = 3600
@@ -103,10 +104,10 @@ db_bytes=$(du -sb "$tmp/db" | cut -f1)
 # Baseline: RocksDB's own db_bench writing as many ~60-byte values, synced per batch of 5000.
 db_bench --benchmarks=fillseq --num="$records" --value_size=60 --key_size=24 --batch_size=5000 \
   --sync=1 --db="$tmp/dbbench" --compression_type=lz4 > "$tmp/dbbench.txt" 2>&1 || true
-dbb=$(awk '/^fillseq/ { for (i = 1; i <= NF; i++) if ($(i+1) == "ops/sec;") print $i }' "$tmp/dbbench.txt")
+dbb=$(awk '/^fillseq/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^ops\/sec/) print $i }' "$tmp/dbbench.txt")
 
 # Agent alone: the first 1,000,000 usage lines, one source, aggregator on loopback.
-mkdir -p "$tmp/one"; cat "$tmp"/data/*/usage.jsonl | head -n 1000000 > "$tmp/one/usage.jsonl"
+mkdir -p "$tmp/one"; awk "NR <= 1000000" "$tmp"/data/*/usage.jsonl > "$tmp/one/usage.jsonl"
 lines=$(wc -l < "$tmp/one/usage.jsonl")
 rm -rf "$tmp/db"
 "$BIN/cadre-aggregator" --config "$tmp/agg.ini" 2> "$tmp/agg2.log" &
@@ -133,6 +134,7 @@ read -r a_wall a_user a_sys a_rss < "$tmp/agent.time"
   echo "| ingest, wall (both agents in parallel) | $(printf '%.1f' "$ingest_s") s |"
   echo "| ingest rate | $(echo "$stored / $ingest_s" | bc) records/s |"
   echo "| db_bench fillseq (baseline) | ${dbb:-n/a} ops/s |"
+  [ -n "$dbb" ] && echo "| ingest rate / db_bench | $(echo "scale=3; $stored / $ingest_s / $dbb" | bc) |"
   echo "| KPI refresh (cadre_kpi_refresh_duration_seconds) | $refresh s |"
   echo "| GET /metrics, median of 51 | $scrape s |"
   echo "| GET /api/v1/kpis?window=2026Q3, median of 5 | $quarter s |"
