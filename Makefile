@@ -32,8 +32,11 @@ else
 Q = @
 endif
 
-PROTO_C = $(BUILD)/proto/cadre.pb-c.c
-PROTO_H = $(BUILD)/proto/cadre.pb-c.h
+# Every proto/*.proto is compiled by protoc-c into $(BUILD)/proto: cadre.proto (the wire,
+# in the common library) and remote.proto (Prometheus remote_write, in the exporters).
+PROTO_SRC = $(wildcard proto/*.proto)
+PROTO_C = $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTO_SRC))
+PROTO_H = $(PROTO_C:.c=.h)
 
 COMMON_SRC = $(wildcard common/*.c)
 AGENT_SRC = $(filter-out agent/main.c,$(wildcard agent/*.c))
@@ -46,7 +49,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_OBJ = $(call obj,$(COMMON_SRC)) $(BUILD)/proto/cadre.pb-c.o
 AGENT_OBJ = $(call obj,$(AGENT_SRC))
 AGG_OBJ = $(call obj,$(AGG_SRC))
-EXP_OBJ = $(call obj,$(EXP_SRC))
+EXP_OBJ = $(call obj,$(EXP_SRC)) $(BUILD)/proto/remote.pb-c.o
 
 LIB_COMMON = $(BUILD)/libcadre_common.a
 LIB_AGENT = $(BUILD)/libcadre_agent.a
@@ -64,12 +67,12 @@ all: $(PROGS)
 deps:
 	$(Q)bash scripts/install-deps.sh
 
-$(PROTO_C) $(PROTO_H): proto/cadre.proto
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/proto
 	@echo "  PROTOC  $<"
 	$(Q)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
-$(BUILD)/proto/cadre.pb-c.o: $(PROTO_C)
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c $(PROTO_H)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -11,6 +11,7 @@
 #include "common/strutil.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "exporters/remote_write.h"
 
 enum opt_kind { OPT_STR, OPT_INT, OPT_DEC, OPT_BOOL, OPT_BYTES, OPT_DATE, OPT_LIST };
 
@@ -252,6 +253,20 @@ int agg_config_load(struct agg_config *cfg, const char *path, char *err, size_t 
     }
     if (!!cfg->tls_cert_file != !!cfg->tls_key_file) {
         snprintf(err, errlen, "%s: tls_cert_file and tls_key_file go together", path);
+        return -EINVAL;
+    }
+    char why[256];
+    if (rw_check_labels(cfg->rw_external_labels, why, sizeof why)) {
+        snprintf(err, errlen, "%s: [remote_write] %s", path, why);
+        return -EINVAL;
+    }
+    if (cfg->rw_url && *cfg->rw_url && strncmp(cfg->rw_url, "http://", 7) &&
+        strncmp(cfg->rw_url, "https://", 8)) {
+        snprintf(err, errlen, "%s: [remote_write] url must start with http:// or https://", path);
+        return -EINVAL;
+    }
+    if ((cfg->rw_token_file || cfg->rw_external_labels) && !(cfg->rw_url && *cfg->rw_url)) {
+        snprintf(err, errlen, "%s: [remote_write] token_file and external_labels need url", path);
         return -EINVAL;
     }
     return 0;

@@ -27,6 +27,7 @@ struct http_server {
     struct ingest *ing;
     struct refresher *ref;
     struct kpi_model *model;
+    struct rwpush *rw; /* NULL: remote_write off */
     pthread_rwlock_t tokens_lock;
     struct tokens *agents;             /* guarded by tokens_lock */
     struct tokens *readers;            /* NULL: /metrics and /api are open */
@@ -234,6 +235,7 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
     struct ingest_stats st;
     ingest_stats(h->ing, &st);
     selfmetrics_render(&b, &st, s);
+    rwpush_render(h->rw, &b);
     ingest_stats_free(&st);
     snapshot_release(h->ref, s);
     prom_family(&b, "cadre_metrics_oversize_scrapes_total", "counter",
@@ -509,10 +511,12 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
 }
 
 int http_start(struct http_server **out, const struct agg_config *cfg, struct ingest *ing,
-               struct refresher *ref, struct kpi_model *model, char *err, size_t errlen)
+               struct refresher *ref, struct kpi_model *model, struct rwpush *rw, char *err,
+               size_t errlen)
 {
     struct http_server *h = xcalloc(1, sizeof *h);
     h->model = model;
+    h->rw = rw;
     h->cfg = cfg;
     h->ing = ing;
     h->ref = ref;

@@ -1,4 +1,5 @@
 /* main.c - cadre-aggregator: the daemon (--config FILE) and the export subcommand. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include "aggregator/export_cmd.h"
 #include "aggregator/http.h"
 #include "aggregator/ingest.h"
+#include "aggregator/rwpush.h"
 #include "aggregator/selfmetrics.h"
 #include "aggregator/snapshot.h"
 #include "aggregator/store.h"
@@ -52,6 +54,7 @@ static int run_daemon(struct agg_config *cfg)
     struct kpi_model *model = NULL;
     struct ingest *ing = NULL;
     struct refresher *ref = NULL;
+    struct rwpush *rw = NULL;
     struct http_server *http = NULL;
     int rc = 1;
 
@@ -81,8 +84,12 @@ static int run_daemon(struct agg_config *cfg)
         log_error("cannot start the KPI refresh thread");
         goto out;
     }
+    if (rwpush_start(&rw, cfg, ref)) {
+        log_error("cannot start the remote_write thread");
+        goto out;
+    }
     ingest_new(&ing, store, model, refresher_notify, ref);
-    if (http_start(&http, cfg, ing, ref, model, err, sizeof err)) {
+    if (http_start(&http, cfg, ing, ref, model, rw, err, sizeof err)) {
         log_error("%s", err);
         goto out;
     }
@@ -105,6 +112,7 @@ static int run_daemon(struct agg_config *cfg)
     rc = 0;
 out:
     http_stop(http);
+    rwpush_stop(rw);
     refresher_stop(ref);
     ingest_free(ing);
     kpi_model_free(model);
@@ -151,6 +159,7 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     int rc;
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: remote_write uses libcurl */
     if (check) {
         printf("%s: ok\n", config);
         rc = 0;
@@ -158,5 +167,6 @@ int main(int argc, char **argv)
         rc = run_daemon(&cfg);
     }
     agg_config_free(&cfg);
+    curl_global_cleanup();
     return rc;
 }

@@ -68,6 +68,12 @@ static const struct prom_kpi families[] = {
 };
 #define NFAMILIES (sizeof families / sizeof *families)
 
+const struct prom_kpi *snapshot_families(size_t *n)
+{
+    *n = NFAMILIES;
+    return families;
+}
+
 const char *const *snapshot_metric_windows(const char *kpi)
 {
     for (size_t i = 0; i < NFAMILIES; i++)

@@ -12,6 +12,7 @@
 
 #include "aggregator/kpi.h"
 #include "exporters/kpi_table.h"
+#include "exporters/prom.h"
 
 struct snapshot {
     struct kpi_params params; /* as used, as_of resolved */
@@ -49,6 +50,9 @@ struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params
 void snapshot_resolve_params(struct kpi_params *p);
 void snapshot_free(struct snapshot *s);
 
+/* The KPI families of /metrics with their windows (static; *n gets their number), for
+ * exporters that must send exactly the series /metrics shows (remote_write). */
+const struct prom_kpi *snapshot_families(size_t *n);
 /* The windows /metrics carries for a KPI (NULL-terminated), or NULL for an unknown KPI. */
 const char *const *snapshot_metric_windows(const char *kpi);
 /* Suppressed cells among the /metrics cells of window w. */

@@ -52,10 +52,13 @@ fi
 mkdir -p "$OUT/obj" "$OUT/lib" "$OUT/proto" "$OUT/log"
 
 # --- generated protobuf code --------------------------------------------------------------
-if [ ! -f "$OUT/proto/cadre.pb-c.c" ] || [ proto/cadre.proto -nt "$OUT/proto/cadre.pb-c.c" ]; then
-    echo "  PROTOC  proto/cadre.proto -> $OUT/proto"
-    protoc-c --proto_path=proto --c_out="$OUT/proto" proto/cadre.proto || die "protoc-c failed"
-fi
+for proto in proto/*.proto; do
+    gen=$OUT/proto/$(basename "$proto" .proto).pb-c.c
+    if [ ! -f "$gen" ] || [ "$proto" -nt "$gen" ]; then
+        echo "  PROTOC  $proto -> $OUT/proto"
+        protoc-c --proto_path=proto --c_out="$OUT/proto" "$proto" || die "protoc-c failed"
+    fi
+done
 
 # --- objects ------------------------------------------------------------------------------
 # obj_of SRC: the object path of a source (sources under $OUT keep their path below it).
@@ -117,7 +120,7 @@ shopt -s nullglob
 common_src=(common/*.c "$OUT/proto/cadre.pb-c.c")
 agg_src=()
 for f in aggregator/*.c; do [ "$f" = aggregator/main.c ] || agg_src+=("$f"); done
-exp_src=(exporters/*.c)
+exp_src=(exporters/*.c "$OUT/proto/remote.pb-c.c")
 agent_src=()
 for f in agent/*.c; do [ "$f" = agent/main.c ] || agent_src+=("$f"); done
 targets=()

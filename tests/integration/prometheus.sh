@@ -80,7 +80,22 @@ check_grep '^ +type: file$' "$DASH/provisioning/dashboards/cadre.yml" "file dash
 
 # ---- the pipeline: generated data, two agents, the aggregator ----
 
-port=$(free_port)
+# pick_port VAR: sets VAR to a free port that no earlier call chose (nothing is bound yet).
+used_ports=" "
+port='' pport=''
+pick_port() {
+  local p
+  for _ in $(seq 20); do
+    p=$(free_port) || return 1
+    case $used_ports in *" $p "*) continue ;; esac
+    used_ports="$used_ports$p "
+    printf -v "$1" '%s' "$p"
+    return 0
+  done
+  return 1
+}
+
+pick_port port
 "$BIN/cadre-gen" --staff 1000 --sites 2 --seed 7 --from 2025-08-01 --to 2026-09-30 \
   --out "$T/data" --quiet || { not_ok "cadre-gen failed"; t_done; exit 1; }
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$T/org.key"
@@ -88,7 +103,7 @@ chmod 600 "$T/org.key"
 : > "$T/agents.tokens"
 agent_targets=()
 for site in north south; do
-  aport=$(free_port)
+  pick_port aport
   agent_targets+=("\"127.0.0.1:$aport\"")
   echo "token-$site-$RANDOM$RANDOM" > "$T/agent-$site.token"
   echo "agent-$site $(cat "$T/agent-$site.token")" >> "$T/agents.tokens"
@@ -141,8 +156,28 @@ for site in north south; do
   t_bg "$T/agent-$site.log" "$BIN/cadre-agent" --config "$T/agent-$site.ini"
 done
 
+# Prometheus (examples/prometheus.yml, 1 s intervals, plus the agents) starts while the
+# agents ship.
+
+pick_port pport
+sed -e "s/127.0.0.1:9470/127.0.0.1:$port/" -e 's/^\(  scrape_interval:\).*/\1 1s/' \
+  -e 's/^\(  evaluation_interval:\).*/\1 1s/' -e "s#^  - rules.yml\$#  - $EX/rules.yml#" \
+  "$EX/prometheus.yml" > "$T/prometheus.yml"
+agents=$(IFS=,; echo "${agent_targets[*]}")
+cat >> "$T/prometheus.yml" <<YML
+  - job_name: cadre-agent
+    static_configs:
+      - targets: [$agents]
+YML
+check_grep "  - $EX/rules.yml" "$T/prometheus.yml" "test config loads examples/rules.yml"
+promtool_clean "promtool check config (test copy)" promtool check config "$T/prometheus.yml"
+t_bg "$T/prometheus.log" prometheus --config.file="$T/prometheus.yml" \
+  --storage.tsdb.path="$T/prom" --web.listen-address="127.0.0.1:$pport"
+P=http://127.0.0.1:$pport
+
 # Every valid key the generator wrote is stored (summary.txt counts them per type).
-for i in $(seq 300); do
+end=$((SECONDS + 45))
+while [ "$SECONDS" -lt "$end" ]; do
   curl -s "http://127.0.0.1:$port/metrics" > "$T/metrics.txt"
   done_types=0
   for ty in usage staffing shifts absences ehr training; do
@@ -160,23 +195,6 @@ sleep 2.5  # the refresh after the last batch
 curl -s "http://127.0.0.1:$port/metrics" > "$T/metrics.txt"
 check_eq "$(promtool check metrics < "$T/metrics.txt" 2>&1)" "" "promtool check metrics findings"
 
-# ---- Prometheus: examples/prometheus.yml, 1 s intervals, plus the agents ----
-
-pport=$(free_port)
-sed -e "s/127.0.0.1:9470/127.0.0.1:$port/" -e 's/^\(  scrape_interval:\).*/\1 1s/' \
-  -e 's/^\(  evaluation_interval:\).*/\1 1s/' -e "s#^  - rules.yml\$#  - $EX/rules.yml#" \
-  "$EX/prometheus.yml" > "$T/prometheus.yml"
-agents=$(IFS=,; echo "${agent_targets[*]}")
-cat >> "$T/prometheus.yml" <<YML
-  - job_name: cadre-agent
-    static_configs:
-      - targets: [$agents]
-YML
-check_grep "  - $EX/rules.yml" "$T/prometheus.yml" "test config loads examples/rules.yml"
-promtool_clean "promtool check config (test copy)" promtool check config "$T/prometheus.yml"
-t_bg "$T/prometheus.log" prometheus --config.file="$T/prometheus.yml" \
-  --storage.tsdb.path="$T/prom" --web.listen-address="127.0.0.1:$pport"
-P=http://127.0.0.1:$pport
 
 # q EXPR: prints "STATUS N" (N = number of series in the result) or "error MESSAGE".
 q() {
@@ -191,12 +209,15 @@ qv() {
     jq -r '.data.result[0].value[1] // "none"' 2>/dev/null || echo none
 }
 
+refreshed=$(metric "$T/metrics.txt" cadre_kpi_last_refresh_timestamp_seconds)
 ready=0
-for i in $(seq 200); do
-  # Aggregator and both agents up, three scrapes at least (a rate over 1m needs two), every
-  # rule evaluated once without error.
+end=$((SECONDS + 30))
+while [ "$SECONDS" -lt "$end" ]; do
+  # Aggregator and both agents up, three scrapes at least (a rate over 1m needs two), the
+  # refresh after the last batch scraped, every rule evaluated without error.
   if [ "$(qv 'count(up{job=~"cadre-aggregator|cadre-agent"} == 1)')" = 3 ] &&
      [ "$(qv 'min(count_over_time(up[1m])) >= 3')" != none ] &&
+     [ "$(qv "cadre_kpi_last_refresh_timestamp_seconds >= $refreshed")" != none ] &&
      [ "$(curl -s "$P/api/v1/rules" | jq '[.data.groups[].rules[] | select(.health != "ok")] | length')" = 0 ]; then
     ready=1
     break
@@ -222,7 +243,7 @@ for r in $(jq -r '.data.groups[].rules[] | select(.type == "recording") | .name'
 done
 
 # Panel queries as Grafana sends them, one line per (panel, target, window value) with the
-# variables substituted: "ID<TAB>TITLE<TAB>WINDOW<TAB>base64(EXPR)" (WINDOW "-" when the
+# variables substituted: "ID<TAB>TITLE<TAB>WINDOW<TAB>EXPR" (WINDOW "-" when the
 # expression does not use it).
 panel_queries() {
   jq -r '
@@ -232,10 +253,10 @@ panel_queries() {
       | gsub("\\$\\{window(:[a-z]+)?\\}|\\$window\\b|\\[\\[window\\]\\]"; $w)
       | gsub("\\$\\{(site|department)(:[a-z]+)?\\}|\\$(site|department)\\b|\\[\\[(site|department)\\]\\]"; ".*");
     [.templating.list[] | select(.name == "window") | .options[].value] as $ws
-    | .panels[] | .id as $id | .title as $t | .targets[] | .expr | gsub("\n"; " ") as $e
+    | .panels[] | .id as $id | .title as $t | .targets[] | .expr | gsub("[\t\n]"; " ") as $e
     | if ($e | test("\\$\\{?window|\\[\\[window")) then ($ws[] as $w | [$w, ($e | subst($w))])
       else ["-", ($e | subst("-"))] end
-    | "\($id)\t\($t)\t\(.[0])\t\(.[1] | @base64)"' "$1"
+    | "\($id)\t\($t)\t\(.[0])\t\(.[1])"' "$1"
 }
 
 declare -A cache=()
@@ -252,15 +273,16 @@ for b in "${boards[@]}"; do
   done < <(jq -r '.templating.list[] | select(.type == "query") | .query |
                   if type == "object" then .query else . end' "$f")
 
-  while IFS=$'\t' read -r id title w e64; do
-    e=$(base64 -d <<<"$e64")
+  while IFS=$'\t' read -r id title w e; do
     what="$b #$id $title${w/#-/}"
     [ "$w" != - ] && what="$b #$id $title (window $w)"
     case $e in *'$'* | *'[['*) not_ok "$what: unsubstituted variable in $e"; continue ;; esac
     if [ -z "${cache[$e]:-}" ]; then
       body=$(curl -s --data-urlencode "query=$e" "$P/api/v1/query")
       case $body in
-        *'"status":"success"'*) cache[$e]=$(grep -o '"metric":' <<<"$body" | wc -l) ;;
+        *'"status":"success"'*) # series = occurrences of "metric":
+          rest=${body//\"metric\":/}
+          cache[$e]=$(((${#body} - ${#rest}) / 9)) ;;
         *) cache[$e]="error: $body" ;;
       esac
     fi
