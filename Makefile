@@ -111,9 +111,11 @@ $(BUILD)/tests/%_test: $(BUILD)/tests/unit/%_test.o $(LIBS_ALL)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # `make test` (alias `check`): packages, build, unit tests, then integration tests.
-test check: deps
+test: deps
 	$(Q)$(MAKE) --no-print-directory all units
 	$(Q)BIN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) bash tests/run.sh
+
+check: test
 
 units: $(UNIT_BIN)
 

@@ -82,32 +82,6 @@ struct parse_ctx {
     size_t nkv, capkv;
 };
 
-static int parse_bytes(const char *v, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*v < '0' || *v > '9')
-        return -EINVAL;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (end == v || errno)
-        return -EINVAL;
-    uint64_t mult;
-    if (*end == '\0')
-        mult = 1;
-    else if (strcmp(end, "KiB") == 0)
-        mult = 1024;
-    else if (strcmp(end, "MiB") == 0)
-        mult = 1024 * 1024;
-    else if (strcmp(end, "GiB") == 0)
-        mult = 1024ull * 1024 * 1024;
-    else
-        return -EINVAL;
-    if (n > UINT64_MAX / mult)
-        return -ERANGE;
-    *out = n * mult;
-    return 0;
-}
-
 static int set_str(char **dst, const char *v)
 {
     xfree(*dst);
@@ -153,7 +127,7 @@ static int set_value(struct agent_config *cfg, const struct opt *o, const char *
     }
     case OPT_BYTES: {
         uint64_t b;
-        if (parse_bytes(v, &b) || b < (uint64_t)o->min) {
+        if (str_parse_size(v, &b) || b < (uint64_t)o->min) {
             *why = "must be a size of at least 1MiB (suffixes KiB, MiB, GiB)";
             return -EINVAL;
         }

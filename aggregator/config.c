@@ -80,32 +80,6 @@ struct parse_ctx {
     bool seen[sizeof opts / sizeof *opts];
 };
 
-static int parse_bytes(const char *v, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*v < '0' || *v > '9') /* strtoull would take a sign or white space */
-        return -EINVAL;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (end == v || errno)
-        return -EINVAL;
-    uint64_t mult = 1;
-    if (*end == '\0')
-        mult = 1;
-    else if (strcmp(end, "KiB") == 0)
-        mult = 1024;
-    else if (strcmp(end, "MiB") == 0)
-        mult = 1024 * 1024;
-    else if (strcmp(end, "GiB") == 0)
-        mult = 1024ull * 1024 * 1024;
-    else
-        return -EINVAL;
-    if (n > UINT64_MAX / mult)
-        return -ERANGE;
-    *out = n * mult;
-    return 0;
-}
-
 static void free_list(char **list)
 {
     if (!list)
@@ -164,7 +138,7 @@ static int set_value(struct agg_config *cfg, const struct opt *o, const char *v,
         }
         return 0;
     case OPT_BYTES:
-        if (parse_bytes(v, (uint64_t *)base) || *(uint64_t *)base < (uint64_t)o->min) {
+        if (str_parse_size(v, (uint64_t *)base) || *(uint64_t *)base < (uint64_t)o->min) {
             *why = "must be a size such as 16MiB (suffixes KiB, MiB, GiB)";
             return -EINVAL;
         }

@@ -1,6 +1,10 @@
 /* strutil.c - trimming, case folding and label validation on byte strings. */
 #include "common/strutil.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 static bool is_ascii_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
@@ -115,4 +119,30 @@ bool str_is_ident(const char *s, size_t len)
             return false;
     }
     return true;
+}
+
+int str_parse_size(const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*v < '0' || *v > '9') /* strtoull would take a sign or white space */
+        return -EINVAL;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || errno)
+        return -EINVAL;
+    uint64_t mult;
+    if (*end == '\0')
+        mult = 1;
+    else if (strcmp(end, "KiB") == 0)
+        mult = 1024;
+    else if (strcmp(end, "MiB") == 0)
+        mult = 1024 * 1024;
+    else if (strcmp(end, "GiB") == 0)
+        mult = 1024ull * 1024 * 1024;
+    else
+        return -EINVAL;
+    if (n > UINT64_MAX / mult)
+        return -ERANGE;
+    *out = n * mult;
+    return 0;
 }

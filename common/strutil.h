@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Trims ASCII white space (space, \t, \n, \v, \f, \r) from both ends of [*s, *s + *len). */
 void str_trim(const char **s, size_t *len);
@@ -17,5 +18,9 @@ bool str_is_label(const char *s, size_t len, size_t max);
 bool str_is_ident(const char *s, size_t len);
 /* True when len bytes are valid UTF-8. */
 bool str_is_utf8(const char *s, size_t len);
+
+/* Parses a byte size: decimal digits with an optional KiB, MiB or GiB suffix (no sign, no
+ * space). Returns 0, -EINVAL for other text or -ERANGE past 2^64 - 1. */
+int str_parse_size(const char *v, uint64_t *out);
 
 #endif

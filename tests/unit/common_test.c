@@ -115,6 +115,19 @@ static void test_strutil(void **state)
     assert_false(str_is_label("", 0, 64));
     assert_true(str_is_ident("ambient-scribe_2.0", 18));
     assert_false(str_is_ident("Scribe", 6));
+    uint64_t b;
+    assert_int_equal(str_parse_size("16MiB", &b), 0);
+    assert_int_equal(b, 16u << 20);
+    assert_int_equal(str_parse_size("1GiB", &b), 0);
+    assert_int_equal(b, 1ull << 30);
+    assert_int_equal(str_parse_size("4096", &b), 0);
+    assert_int_equal(b, 4096);
+    assert_int_equal(str_parse_size("-1", &b), -EINVAL);
+    assert_int_equal(str_parse_size(" 1", &b), -EINVAL);
+    assert_int_equal(str_parse_size("1 MiB", &b), -EINVAL);
+    assert_int_equal(str_parse_size("1MB", &b), -EINVAL);
+    assert_int_equal(str_parse_size("99999999999999999999GiB", &b), -EINVAL);
+    assert_int_equal(str_parse_size("17179869184GiB", &b), -ERANGE);
 }
 
 struct collected {
