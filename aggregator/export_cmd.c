@@ -173,6 +173,12 @@ int export_main(int argc, char **argv)
         rc = EX_NOINPUT;
         goto done;
     }
+    /* A secondary sees the primary's WAL only after catching up. */
+    if (store_catch_up(store)) {
+        log_error("cannot read the database at %s", cfg.db_path);
+        rc = EX_NOINPUT;
+        goto done;
+    }
     if (kpi_model_load(&model, store)) {
         log_error("cannot read the database at %s", cfg.db_path);
         rc = EX_NOINPUT;

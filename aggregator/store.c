@@ -219,8 +219,12 @@ struct store_iter *store_iter_new(struct store *s, enum store_cf cf)
     struct store_iter *it = xcalloc(1, sizeof *it);
     it->s = s;
     it->ropts = rocksdb_readoptions_create();
-    it->snap = rocksdb_create_snapshot(s->db);
-    rocksdb_readoptions_set_snapshot(it->ropts, it->snap);
+    /* A secondary instance has no snapshots of its own (one would read as of sequence 0);
+     * its view only moves on store_catch_up(), which nothing runs during an iteration. */
+    if (!s->secondary_path) {
+        it->snap = rocksdb_create_snapshot(s->db);
+        rocksdb_readoptions_set_snapshot(it->ropts, it->snap);
+    }
     rocksdb_readoptions_set_fill_cache(it->ropts, 0);
     it->it = rocksdb_create_iterator_cf(s->db, it->ropts, s->cf[cf]);
     rocksdb_iter_seek_to_first(it->it);
@@ -252,7 +256,8 @@ void store_iter_free(struct store_iter *it)
     if (!it)
         return;
     rocksdb_iter_destroy(it->it);
-    rocksdb_release_snapshot(it->s->db, it->snap);
+    if (it->snap)
+        rocksdb_release_snapshot(it->s->db, it->snap);
     rocksdb_readoptions_destroy(it->ropts);
     xfree(it);
 }
