@@ -56,6 +56,12 @@ struct spool {
     uint64_t bytes;
     uint64_t dropped_records, dropped_batches, corrupt;
     uint64_t cut_entries_bound; /* most entries the bytes cut off at open could have held */
+    /* The batch the sender last peeked at. The cap may take it out of the spool while it
+     * is in flight; it is then not counted as dropped, since the sender still delivers it.
+     * (Should the agent stop before that, this one batch is lost uncounted.) */
+    uint64_t peek_seq;
+    uint32_t peek_nrec;
+    bool peek_dropped, have_peek;
 };
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -351,8 +357,13 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     uint64_t dropped_now = 0, dropped_batches_now = 0;
     while (sp->o.max_bytes && sp->first < sp->nents &&
            sp->bytes + ENTRY_HEAD + plen > sp->o.max_bytes) {
-        dropped_now += sp->ents[sp->first].nrec;
-        dropped_batches_now++;
+        if (sp->have_peek && sp->ents[sp->first].seq == sp->peek_seq) {
+            /* In flight: the sender holds a copy and may yet deliver it; not counted. */
+            sp->peek_dropped = true;
+        } else {
+            dropped_now += sp->ents[sp->first].nrec;
+            dropped_batches_now++;
+        }
         pop_oldest(sp);
     }
     if (dropped_batches_now) {
@@ -431,6 +442,10 @@ int spool_peek(struct spool *sp, struct spool_batch *b)
     }
     b->seq = e.seq;
     b->nrec = e.nrec;
+    sp->have_peek = true;
+    sp->peek_seq = e.seq;
+    sp->peek_nrec = e.nrec;
+    sp->peek_dropped = false;
     b->len = e.len - PAYLOAD_HEAD;
     memmove(p, p + PAYLOAD_HEAD, b->len);
     b->recs = p;
@@ -447,7 +462,9 @@ int spool_done(struct spool *sp, uint64_t seq)
         bool pending = false;
         for (size_t i = sp->first; i < sp->nents; i++)
             pending |= sp->ents[i].seq == seq;
-        rc = pending ? -EINVAL : 0; /* not the oldest: a caller bug; gone: nothing to do */
+        rc = pending ? -EINVAL : 0; /* not the oldest: a caller bug; gone: see below */
+        if (!pending && sp->have_peek && sp->peek_seq == seq)
+            sp->peek_dropped = false; /* left the spool while in flight, then delivered */
         goto out;
     }
     pop_oldest(sp);
