@@ -40,7 +40,7 @@ echo "bench: end to end with a generated $e2e_staff-staff system" >&2
 records=$(awk '$1 == "total" { for (i = 3; i <= NF; i++) if ($i ~ /^valid_keys=/) { split($i, a, "="); s += a[2] } } END { print s }' "$tmp/data/summary.txt")
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$tmp/org.key"; chmod 600 "$tmp/org.key"
 : > "$tmp/tokens"
-port=$(for p in $(shuf -i 20000-60000 -n 20); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
+port=$(for p in $(shuf -i 20000-32000 -n 20); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; break; }; done)
 cat > "$tmp/agg.ini" <<INI
 [aggregator]
 listen = 127.0.0.1:$port
