@@ -73,8 +73,8 @@ static size_t complementary(struct kpi_table *t)
     return added;
 }
 
-/* Linked rule for one KPI's rows [i, j) and the nested sites; returns cells suppressed. */
-static size_t linked(struct kpi_table *t, size_t i, size_t j, const struct kpi_model *m,
+/* Linked rule for the KPI of row i and the nested sites; returns cells suppressed. */
+static size_t linked(struct kpi_table *t, size_t i, const struct kpi_model *m,
                      const struct seg_ctx *c, const uint8_t *nested)
 {
     size_t added = 0;
@@ -113,7 +113,6 @@ static size_t linked(struct kpi_table *t, size_t i, size_t j, const struct kpi_m
             added++;
         }
     }
-    (void)j;
     return added;
 }
 
@@ -153,7 +152,7 @@ void kpi_suppress(const struct kwin *w)
             size_t j = i;
             while (j < t->n && strcmp(t->rows[j].kpi, t->rows[i].kpi) == 0)
                 j++;
-            added += linked(t, i, j, m, &c, nested);
+            added += linked(t, i, m, &c, nested);
             i = j;
         }
         if (!added)
