@@ -44,6 +44,7 @@ AGG_SRC = $(filter-out aggregator/main.c,$(wildcard aggregator/*.c))
 EXP_SRC = $(wildcard exporters/*.c)
 GEN_SRC = $(wildcard tools/gen/*.c)
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
+TOOL_SRC = $(wildcard tests/tools/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 COMMON_OBJ = $(call obj,$(COMMON_SRC)) $(BUILD)/proto/cadre.pb-c.o
@@ -58,6 +59,7 @@ LIB_EXP = $(BUILD)/libcadre_exporters.a
 LIBS_ALL = $(LIB_AGG) $(LIB_AGENT) $(LIB_EXP) $(LIB_COMMON)
 
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 PROGS = $(BIN)/cadre-agent $(BIN)/cadre-aggregator $(if $(GEN_SRC),$(BIN)/cadre-gen)
 
 .SECONDARY:
@@ -110,6 +112,12 @@ $(BUILD)/tests/%_test: $(BUILD)/tests/unit/%_test.o $(LIBS_ALL)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# Helper programs the integration tests drive (stand-in servers and the like).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # `make test` (alias `check`): packages, build, unit tests, then integration tests.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all units
@@ -117,7 +125,7 @@ test: deps
 
 check: test
 
-units: $(UNIT_BIN)
+units: $(UNIT_BIN) $(TOOL_BIN)
 
 lint:
 	$(Q)clang-format --dry-run --Werror $(COMMON_SRC) $(AGENT_SRC) $(AGG_SRC) $(EXP_SRC) agent/main.c aggregator/main.c $(wildcard */*.h)

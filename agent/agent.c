@@ -335,7 +335,9 @@ static int open_state(struct agent *a)
         log_error("%s: cannot create: %s", a->ckpt_dir, strerror(errno));
         return rc;
     }
-    struct spool_opts so = {.max_bytes = a->cfg.spool_max_bytes, .fsync = a->cfg.fsync};
+    struct spool_opts so = {.max_bytes = a->cfg.spool_max_bytes,
+                            .fsync = a->cfg.fsync == SPOOL_FSYNC_ALWAYS,
+                            .fsync_interval_ms = a->cfg.fsync_interval_ms};
     if ((rc = spool_open(&a->spool, a->spool_dir, &so))) {
         log_error("%s: cannot open the spool: %s", a->spool_dir, strerror(-rc));
         return rc;
@@ -372,7 +374,7 @@ static int start_sources(struct agent *a)
             .name = s->name,
             .pseudo = a->pseudo,
             .ckpt_dir = a->ckpt_dir,
-            .fsync = a->cfg.fsync,
+            .fsync = a->cfg.fsync == SPOOL_FSYNC_ALWAYS,
             .dry_run = dry,
             .emit = dry ? emit_print : emit_spool,
             .flush = dry ? flush_print : flush_spool,
@@ -540,8 +542,10 @@ void agent_reload(struct agent *a, struct agent_config *cfg)
             *nv = xstrdup(*ov);
         }
     }
-    if (cfg->spool_max_bytes != a->cfg.spool_max_bytes || cfg->fsync != a->cfg.fsync)
-        log_warn("reload: spool_max_bytes and fsync take effect at the next start");
+    if (cfg->spool_max_bytes != a->cfg.spool_max_bytes || cfg->fsync != a->cfg.fsync ||
+        cfg->fsync_interval_ms != a->cfg.fsync_interval_ms)
+        log_warn("reload: spool_max_bytes, fsync and fsync_interval_ms take effect at the next "
+                 "start");
     if (a->cfg.metrics_listen && cfg->metrics_listen &&
         strcmp(a->cfg.metrics_listen, cfg->metrics_listen))
         log_warn("reload: metrics_listen takes effect at the next start");
@@ -569,6 +573,20 @@ bool agent_idle(const struct agent *a)
 int agent_poll_interval_s(const struct agent *a)
 {
     return (int)a->cfg.poll_interval_s;
+}
+
+int64_t agent_tick_ms(const struct agent *a)
+{
+    return a->spool && a->cfg.fsync == SPOOL_FSYNC_INTERVAL ? a->cfg.fsync_interval_ms : 0;
+}
+
+void agent_tick(struct agent *a)
+{
+    if (!a->spool)
+        return;
+    int rc = spool_tick(a->spool);
+    if (rc)
+        log_error("spool: sync: %s", strerror(-rc));
 }
 
 void agent_close(struct agent *a, int grace_ms)

@@ -37,6 +37,13 @@ bool agent_idle(const struct agent *a);
 /* The configured poll interval in seconds. */
 int agent_poll_interval_s(const struct agent *a);
 
+/* How often agent_tick wants to run, in ms (fsync = interval); 0 when it has nothing to
+ * do. */
+int64_t agent_tick_ms(const struct agent *a);
+/* Periodic work between polls: syncs the spool when fsync = interval says it is time.
+ * Main thread. */
+void agent_tick(struct agent *a);
+
 /* Stops delivery (a POST in flight gets grace_ms), syncs the spool, frees everything. */
 void agent_close(struct agent *a, int grace_ms);
 

@@ -39,26 +39,21 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int ckpt_write(const char *dir, const char *name, const void *data, size_t len, bool sync)
+/* Writes head, data and tail to dir/name atomically (temp file, fsync, rename, fsync dir). */
+static int write_atomic(const char *dir, const char *name, const void *head, size_t hlen,
+                        const void *data, size_t len, const void *tail, size_t tlen, bool sync)
 {
     char path[4096], tmp[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    uint8_t head[16];
-    memcpy(head, magic, 8);
-    be_put_u64(head + 8, len);
-    uint32_t crc = crc32_iscsi((unsigned char *)head, sizeof head, 0xFFFFFFFFu);
-    crc = crc32_iscsi((unsigned char *)data, (int)len, crc);
-    uint8_t tail[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8),
-                       (uint8_t)crc};
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, head, sizeof head);
+    int rc = write_all(fd, head, hlen);
     if (!rc)
         rc = write_all(fd, data, len);
     if (!rc)
-        rc = write_all(fd, tail, sizeof tail);
+        rc = write_all(fd, tail, tlen);
     if (!rc && sync && fsync(fd))
         rc = -errno;
     if (close(fd) && !rc)
@@ -70,6 +65,23 @@ int ckpt_write(const char *dir, const char *name, const void *data, size_t len, 
         return rc;
     }
     return sync ? fsync_dir(dir) : 0;
+}
+
+int ckpt_write(const char *dir, const char *name, const void *data, size_t len, bool sync)
+{
+    uint8_t head[16];
+    memcpy(head, magic, 8);
+    be_put_u64(head + 8, len);
+    uint32_t crc = crc32_iscsi((unsigned char *)head, sizeof head, 0xFFFFFFFFu);
+    crc = crc32_iscsi((unsigned char *)data, (int)len, crc);
+    uint8_t tail[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8),
+                       (uint8_t)crc};
+    return write_atomic(dir, name, head, sizeof head, data, len, tail, sizeof tail, sync);
+}
+
+int ckpt_write_plain(const char *dir, const char *name, const void *data, size_t len, bool sync)
+{
+    return write_atomic(dir, name, NULL, 0, data, len, NULL, 0, sync);
 }
 
 int ckpt_read(const char *dir, const char *name, uint8_t **data, size_t *len)

@@ -11,6 +11,10 @@
  * the length and a CRC32C. Returns 0 or -errno (the old file is then untouched). */
 int ckpt_write(const char *dir, const char *name, const void *data, size_t len, bool sync);
 
+/* The same, atomic and synced alike, but the file holds exactly the len bytes (no magic,
+ * length or CRC): for files people read with other tools, such as rejected/ batches. */
+int ckpt_write_plain(const char *dir, const char *name, const void *data, size_t len, bool sync);
+
 /* Reads what ckpt_write wrote. Returns 0 with *data (caller frees with xfree) and *len,
  * -ENOENT when the file does not exist, -EBADMSG when it is damaged, or -errno. */
 int ckpt_read(const char *dir, const char *name, uint8_t **data, size_t *len);

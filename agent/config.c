@@ -50,7 +50,10 @@ static const struct opt opts[] = {
     {"spool_max_bytes", OPT_BYTES, "1GiB", O(spool_max_bytes), 1 << 20, INT64_MAX, false,
      "spool cap (KiB/MiB/GiB); past it the oldest batches are dropped"},
     {"fsync", OPT_FSYNC, "always", O(fsync), 0, 0, false,
-     "always: fsync spool and checkpoints; never: leave it to the OS"},
+     "always: fsync every batch and checkpoint; interval: every fsync_interval_ms; never: "
+     "leave it to the OS"},
+    {"fsync_interval_ms", OPT_INT, "1000", O(fsync_interval_ms), 10, 60000, false,
+     "with fsync = interval, longest time spooled records wait for an fsync"},
     {"compress", OPT_COMPRESS, "gzip", O(gzip), 0, 0, false, "gzip or none (request bodies)"},
     {"retry_max_s", OPT_INT, "30", O(retry_max_s), 1, 86400, false, "backoff cap in seconds"},
     {"metrics_listen", OPT_LISTEN, "off", O(metrics_listen), 0, 0, false,
@@ -135,11 +138,16 @@ static int set_value(struct agent_config *cfg, const struct opt *o, const char *
         return 0;
     }
     case OPT_FSYNC:
-        if (strcmp(v, "always") && strcmp(v, "never")) {
-            *why = "must be always or never";
+        if (strcmp(v, "always") == 0)
+            *(enum spool_fsync *)base = SPOOL_FSYNC_ALWAYS;
+        else if (strcmp(v, "interval") == 0)
+            *(enum spool_fsync *)base = SPOOL_FSYNC_INTERVAL;
+        else if (strcmp(v, "never") == 0)
+            *(enum spool_fsync *)base = SPOOL_FSYNC_NEVER;
+        else {
+            *why = "must be always, interval or never";
             return -EINVAL;
         }
-        *(bool *)base = strcmp(v, "always") == 0;
         return 0;
     case OPT_COMPRESS:
         if (strcmp(v, "gzip") && strcmp(v, "none")) {

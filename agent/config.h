@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "agent/source.h"
+#include "agent/spool.h"
 
 /* Exit status of --check (and of any start) on a configuration error (EX_CONFIG). */
 #define AGENT_EXIT_CONFIG 78
@@ -24,9 +25,9 @@ struct agent_config {
     char *aggregator_url; /* without a trailing '/' */
     char *token_file, *org_key_file, *state_dir;
     int64_t poll_interval_s, batch_max_records, batch_max_wait_ms, retry_max_s, heartbeat_s,
-        once_timeout_s;
+        once_timeout_s, fsync_interval_ms;
     uint64_t spool_max_bytes;
-    bool fsync;           /* fsync = always (true) or never */
+    enum spool_fsync fsync;
     bool gzip;            /* compress = gzip (true) or none */
     char *metrics_listen; /* host:port; NULL = off */
     char *tls_ca_file, *tls_cert_file, *tls_key_file;

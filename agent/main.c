@@ -92,11 +92,15 @@ static void run_foreground(struct agent *a, const sigset_t *set, const char *con
     log_info("running (version " CADRE_AGENT_VERSION ")");
     for (;;) {
         agent_poll(a);
-        int64_t next = mono_ms() + agent_poll_interval_s(a) * 1000LL;
+        int64_t next = mono_ms() + agent_poll_interval_s(a) * 1000LL, tick = agent_tick_ms(a);
         for (;;) {
-            int sig = wait_signal(set, next - mono_ms());
-            if (sig == 0)
+            int64_t wait = next - mono_ms();
+            int sig = wait_signal(set, tick && tick < wait ? tick : wait);
+            agent_tick(a);
+            if (sig == 0 && mono_ms() >= next)
                 break;
+            if (sig == 0)
+                continue;
             if (sig == SIGTERM || sig == SIGINT) {
                 log_info("signal %d: stopping", sig);
                 return;

@@ -1,4 +1,4 @@
-/* pseudonym.c - HMAC-SHA256 through OpenSSL 3's one-shot HMAC(); org key file loading. */
+/* pseudonym.c - HMAC-SHA256 staff keys through OpenSSL 3, a per-thread memo, org key loading. */
 #include "agent/pseudonym.h"
 
 #include <errno.h>
@@ -104,6 +104,13 @@ out:
     return rc;
 }
 
+/* A trimmed id ASCII-lowercased into buf (len bytes). */
+static void normalise(const char *id, size_t len, char *buf)
+{
+    memcpy(buf, id, len);
+    str_lower(buf, len);
+}
+
 int pseudonym_staff_key(const struct pseudonym *p, const char *id, size_t len, uint8_t out[16])
 {
     str_trim(&id, &len);
@@ -111,8 +118,7 @@ int pseudonym_staff_key(const struct pseudonym *p, const char *id, size_t len, u
         return -ENOENT;
     char stackbuf[256];
     char *norm = len <= sizeof stackbuf ? stackbuf : xmalloc(len);
-    memcpy(norm, id, len);
-    str_lower(norm, len);
+    normalise(id, len, norm);
     uint8_t mac[32];
     int rc = hmac_sha256(p->key, p->len, norm, len, mac);
     if (norm != stackbuf)
@@ -120,5 +126,65 @@ int pseudonym_staff_key(const struct pseudonym *p, const char *id, size_t len, u
     if (rc)
         return rc;
     memcpy(out, mac, STAFF_KEY_LEN);
+    return 0;
+}
+
+/* ---- memo ---- */
+
+#define CACHE_SLOTS 16384 /* power of two */
+
+struct cache_slot {
+    uint8_t len; /* 0: empty */
+    char id[PSEUDONYM_CACHE_ID_MAX];
+    uint8_t key[STAFF_KEY_LEN];
+};
+
+struct pseudonym_cache {
+    const struct pseudonym *p;
+    struct cache_slot *slots;
+};
+
+struct pseudonym_cache *pseudonym_cache_new(const struct pseudonym *p)
+{
+    struct pseudonym_cache *c = xcalloc(1, sizeof *c);
+    c->p = p;
+    c->slots = xcalloc(CACHE_SLOTS, sizeof *c->slots);
+    return c;
+}
+
+void pseudonym_cache_free(struct pseudonym_cache *c)
+{
+    if (!c)
+        return;
+    OPENSSL_cleanse(c->slots, CACHE_SLOTS * sizeof *c->slots);
+    xfree(c->slots);
+    xfree(c);
+}
+
+int pseudonym_cache_key(struct pseudonym_cache *c, const char *id, size_t len, uint8_t out[16])
+{
+    str_trim(&id, &len);
+    if (!len)
+        return -ENOENT;
+    if (len > PSEUDONYM_CACHE_ID_MAX)
+        return pseudonym_staff_key(c->p, id, len, out);
+    char norm[PSEUDONYM_CACHE_ID_MAX];
+    normalise(id, len, norm);
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)norm[i]) * UINT64_C(1099511628211);
+    struct cache_slot *s = &c->slots[(h ^ h >> 32) & (CACHE_SLOTS - 1)];
+    if (s->len == len && memcmp(s->id, norm, len) == 0) {
+        memcpy(out, s->key, STAFF_KEY_LEN);
+        return 0;
+    }
+    uint8_t mac[32];
+    int rc = hmac_sha256(c->p->key, c->p->len, norm, len, mac);
+    if (rc)
+        return rc;
+    memcpy(out, mac, STAFF_KEY_LEN);
+    s->len = (uint8_t)len;
+    memcpy(s->id, norm, len);
+    memcpy(s->key, mac, STAFF_KEY_LEN);
     return 0;
 }

@@ -26,4 +26,15 @@ int hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, 
  * empty after trimming, -EIO on a crypto failure. Thread-safe. */
 int pseudonym_staff_key(const struct pseudonym *p, const char *id, size_t len, uint8_t out[16]);
 
+/* A memo of recent ids for one thread: the same staff key as pseudonym_staff_key, without
+ * the HMAC when the normalised id (up to PSEUDONYM_CACHE_ID_MAX bytes) was seen lately.
+ * Holds about 800 KiB; wiped on free. Not thread-safe: one per source instance. */
+#define PSEUDONYM_CACHE_ID_MAX 39
+struct pseudonym_cache;
+/* p must outlive the cache. Free with pseudonym_cache_free. */
+struct pseudonym_cache *pseudonym_cache_new(const struct pseudonym *p);
+void pseudonym_cache_free(struct pseudonym_cache *c);
+/* As pseudonym_staff_key. */
+int pseudonym_cache_key(struct pseudonym_cache *c, const char *id, size_t len, uint8_t out[16]);
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/checkpoint.h"
@@ -34,6 +35,7 @@ struct seg {
     int fd;
     uint64_t size;
     uint64_t last_seq; /* seq of its last entry; 0 when it holds none */
+    bool dirty;        /* appended to since its last fdatasync */
 };
 
 struct entry {
@@ -62,7 +64,31 @@ struct spool {
     uint64_t peek_seq;
     uint32_t peek_nrec;
     bool peek_dropped, have_peek;
+    int64_t synced_ms; /* monotonic time of the last sync (SPOOL_FSYNC_INTERVAL) */
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* fdatasyncs every dirty segment. Lock held. */
+static int sync_dirty(struct spool *sp)
+{
+    int rc = 0;
+    for (size_t i = 0; i < sp->nsegs; i++) {
+        if (sp->segs[i].dirty) {
+            if (fdatasync(sp->segs[i].fd) && !rc)
+                rc = -errno;
+            else
+                sp->segs[i].dirty = false;
+        }
+    }
+    sp->synced_ms = mono_ms();
+    return rc;
+}
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -94,7 +120,7 @@ static int save_state(struct spool *sp)
     be_put_u64(b, sp->head);
     be_put_u64(b + 8, sp->next_seq);
     be_put_u64(b + 16, sp->dropped_records);
-    return ckpt_write(sp->dir, "state", b, sizeof b, sp->o.fsync);
+    return ckpt_write(sp->dir, "state", b, sizeof b, sp->o.fsync == SPOOL_FSYNC_ALWAYS);
 }
 
 static int pread_all(int fd, void *buf, size_t n, uint64_t off)
@@ -180,7 +206,7 @@ static int scan_segment(struct spool *sp, struct seg *s, uint64_t *max_seq)
         if (ftruncate(s->fd, (off_t)off))
             return -errno;
         s->size = off;
-        if (sp->o.fsync && fsync(s->fd))
+        if (sp->o.fsync != SPOOL_FSYNC_NEVER && fsync(s->fd))
             return -errno;
     }
     return 0;
@@ -214,11 +240,10 @@ void spool_close(struct spool *sp)
 {
     if (!sp)
         return;
-    for (size_t i = 0; i < sp->nsegs; i++) {
-        if (sp->o.fsync)
-            fsync(sp->segs[i].fd);
+    if (sp->o.fsync != SPOOL_FSYNC_NEVER)
+        sync_dirty(sp);
+    for (size_t i = 0; i < sp->nsegs; i++)
         close(sp->segs[i].fd);
-    }
     pthread_mutex_destroy(&sp->mu);
     xfree(sp->segs);
     xfree(sp->ents);
@@ -234,6 +259,9 @@ int spool_open(struct spool **out, const char *dir, const struct spool_opts *opt
     sp->o = *opts;
     if (!sp->o.segment_bytes)
         sp->o.segment_bytes = DEFAULT_SEGMENT;
+    if (sp->o.fsync_interval_ms <= 0)
+        sp->o.fsync_interval_ms = 1000;
+    sp->synced_ms = mono_ms();
     uint64_t *nos = NULL;
     size_t nnos = 0, capnos = 0;
     DIR *d = NULL;
@@ -335,7 +363,7 @@ static int new_segment(struct spool *sp)
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    if (sp->o.fsync && fsync_dir(sp->dir)) {
+    if (sp->o.fsync != SPOOL_FSYNC_NEVER && fsync_dir(sp->dir)) {
         int rc = -errno;
         close(fd);
         unlink(path);
@@ -388,8 +416,13 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
             goto out;
     struct seg *g = &sp->segs[sp->nsegs - 1];
     rc = pwrite_all(g->fd, buf, ENTRY_HEAD + plen, g->size);
-    if (!rc && sp->o.fsync && fdatasync(g->fd))
-        rc = -errno;
+    if (!rc) {
+        g->dirty = true;
+        if (sp->o.fsync == SPOOL_FSYNC_ALWAYS ||
+            (sp->o.fsync == SPOOL_FSYNC_INTERVAL &&
+             mono_ms() - sp->synced_ms >= sp->o.fsync_interval_ms))
+            rc = sync_dirty(sp);
+    }
     if (rc) {
         if (ftruncate(g->fd, (off_t)g->size))
             log_warn("spool: cannot cut a failed append off: %s", strerror(errno));
@@ -502,9 +535,19 @@ void spool_get_stats(struct spool *sp, struct spool_stats *st)
 int spool_sync(struct spool *sp)
 {
     pthread_mutex_lock(&sp->mu);
+    int rc = sync_dirty(sp);
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+int spool_tick(struct spool *sp)
+{
+    if (sp->o.fsync != SPOOL_FSYNC_INTERVAL)
+        return 0;
+    pthread_mutex_lock(&sp->mu);
     int rc = 0;
-    if (sp->nsegs && fsync(sp->segs[sp->nsegs - 1].fd))
-        rc = -errno;
+    if (mono_ms() - sp->synced_ms >= sp->o.fsync_interval_ms)
+        rc = sync_dirty(sp);
     pthread_mutex_unlock(&sp->mu);
     return rc;
 }

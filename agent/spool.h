@@ -15,10 +15,18 @@
 
 struct spool;
 
+/* When appends reach the disk (docs/agent.md has the loss window of each). */
+enum spool_fsync {
+    SPOOL_FSYNC_ALWAYS,   /* fdatasync every append and state change */
+    SPOOL_FSYNC_INTERVAL, /* fdatasync at most every fsync_interval_ms (spool_tick) */
+    SPOOL_FSYNC_NEVER,    /* leave it to the kernel's writeback */
+};
+
 struct spool_opts {
-    uint64_t max_bytes;     /* cap on pending bytes; 0 = no cap */
-    bool fsync;             /* fsync every append and state change */
-    uint64_t segment_bytes; /* start a new segment past this size; 0 = 8 MiB */
+    uint64_t max_bytes; /* cap on pending bytes; 0 = no cap */
+    enum spool_fsync fsync;
+    int64_t fsync_interval_ms; /* SPOOL_FSYNC_INTERVAL; 0 = 1000 */
+    uint64_t segment_bytes;    /* start a new segment past this size; 0 = 8 MiB */
 };
 
 /* One pending batch, copied out of the spool. */
@@ -46,7 +54,8 @@ void spool_close(struct spool *sp);
 
 /* Appends a batch of nrec records (recs: the records as Batch field 7, len bytes; copied)
  * and sets *seq to its sequence number. Drops the oldest batches first when the cap would
- * be exceeded. Durable on return when opts.fsync. Returns 0 or -errno (nothing appended). */
+ * be exceeded. Durable on return with SPOOL_FSYNC_ALWAYS; with SPOOL_FSYNC_INTERVAL when
+ * the interval had passed since the last sync. Returns 0 or -errno (nothing appended). */
 int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nrec, uint64_t *seq);
 
 /* Copies the oldest pending batch into *b (free b->recs with xfree). Returns 0, -ENOENT
@@ -63,7 +72,10 @@ int spool_reserve_seq(struct spool *sp, uint64_t n, uint64_t *first);
 
 void spool_get_stats(struct spool *sp, struct spool_stats *st);
 
-/* fsyncs the current segment. 0 or -errno. */
+/* fsyncs every segment written since the last sync. 0 or -errno. */
 int spool_sync(struct spool *sp);
+/* With SPOOL_FSYNC_INTERVAL: syncs when appends are waiting and the interval has passed
+ * (call it at least every interval); otherwise does nothing. 0 or -errno. */
+int spool_tick(struct spool *sp);
 
 #endif

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "agent/pseudonym.h"
 #include "agent/source.h"
 #include "common/decimal.h"
+#include "common/jsonline.h"
 #include "common/log.h"
 #include "common/reckey.h"
 #include "common/strutil.h"
@@ -40,6 +40,9 @@ struct usage_src {
     char ckpt_name[128];
     struct tail *t; /* committed positions */
     size_t n;
+    struct pseudonym_cache *keys; /* staff keys of recent ids */
+    char *scratch;                /* decoded JSON strings of the current line */
+    size_t scratch_cap;
 };
 
 static const struct source_opt usage_config[] = {
@@ -52,124 +55,114 @@ static const char *const outcomes[] = {"accepted", "edited", "rejected"};
 
 /* ---- one line ---- */
 
-/* A required JSON string member: 0 ok, else SRC_* with *field set. */
-static int want_string(json_t *obj, const char *name, const char **s, size_t *len,
-                       const char **field)
+enum { F_TS, F_USER, F_TOOL, F_EVENT, F_MINUTES, F_OUTCOME, NFIELDS };
+static const char *const field_names[NFIELDS] = {"ts",    "user",    "tool",
+                                                 "event", "minutes", "outcome"};
+
+static bool present(const struct jsonline_value *v)
 {
-    json_t *v = json_object_get(obj, name);
-    *field = name;
-    if (!v || json_is_null(v))
-        return SRC_MISSING_FIELD;
-    if (!json_is_string(v))
-        return SRC_INVALID_VALUE;
-    *s = json_string_value(v);
-    *len = json_string_length(v);
-    return *len ? -1 : SRC_MISSING_FIELD;
+    return v->type != JSONLINE_ABSENT && v->type != JSONLINE_NULL;
 }
 
-/* The exact decimal a JSON number stands for, in millionths. 0 or -EINVAL/-ERANGE. */
-static int json_micros(json_t *v, int64_t *out)
+/* A required string member: -1 when it is a non-empty string, else the SRC_* reason. */
+static int want_string(const struct jsonline_value *v)
 {
-    char buf[40];
-    if (json_is_integer(v)) {
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
-    } else {
-        double d = json_real_value(v);
-        /* The shortest text that reads back as d is the decimal the writer meant. */
-        for (int prec = 15; prec <= 17; prec++) {
-            snprintf(buf, sizeof buf, "%.*g", prec, d);
-            if (strtod(buf, NULL) == d)
-                break;
-        }
-    }
-    return decimal_parse(buf, strlen(buf), out);
+    if (!present(v))
+        return SRC_MISSING_FIELD;
+    if (v->type != JSONLINE_STRING)
+        return SRC_INVALID_VALUE;
+    return v->len ? -1 : SRC_MISSING_FIELD;
+}
+
+/* Copies an optional label member (ASCII or UTF-8 of at most max bytes) into buf (max + 1
+ * bytes, NUL-terminated). Returns -1 (buf untouched when absent, null or ""), or
+ * SRC_INVALID_VALUE. */
+static int copy_label(const struct jsonline_value *v, char *buf, size_t max, bool ident)
+{
+    if (!present(v))
+        return -1;
+    if (v->type != JSONLINE_STRING)
+        return SRC_INVALID_VALUE;
+    if (!v->len)
+        return -1;
+    if (ident ? !str_is_ident(v->s, v->len) : !str_is_label(v->s, v->len, max))
+        return SRC_INVALID_VALUE;
+    if (v->len > max)
+        return SRC_INVALID_VALUE;
+    memcpy(buf, v->s, v->len);
+    buf[v->len] = '\0';
+    return -1;
 }
 
 /* Parses one line into a record and emits it. Returns -1 when emitted (or the emit error
  * as a value < -1), or the SRC_* reason with *field set (NULL for malformed). */
-static int usage_line(const struct source_env *env, const char *s, size_t len, uint64_t fp,
-                      uint64_t off, const char **field, int *emit_rc)
+static int usage_line(struct usage_src *u, const struct source_env *env, const char *s, size_t len,
+                      uint64_t fp, uint64_t off, const char **field, int *emit_rc)
 {
+    struct jsonline_value f[NFIELDS];
     *field = NULL;
-    json_error_t jerr;
-    json_t *obj = json_loadb(s, len, 0, &jerr);
-    int reason = -1;
-    if (!obj || !json_is_object(obj)) {
-        reason = SRC_MALFORMED;
-        goto out;
+    if (len > u->scratch_cap) {
+        xfree(u->scratch);
+        u->scratch = xmalloc(len);
+        u->scratch_cap = len;
     }
-    Cadre__Usage u;
-    cadre__usage__init(&u);
+    if (jsonline_scan(s, len, field_names, NFIELDS, f, u->scratch))
+        return SRC_MALFORMED;
+    Cadre__Usage rec_u;
+    cadre__usage__init(&rec_u);
     uint8_t staff[STAFF_KEY_LEN];
-    const char *str;
-    size_t n;
+    char tool[65], event[65] = "use";
     int64_t ts;
     int32_t day;
-    if ((reason = want_string(obj, "ts", &str, &n, field)) >= 0)
-        goto out;
-    if (parse_rfc3339(str, n, &ts, &day)) {
-        reason = SRC_INVALID_VALUE;
-        goto out;
+    int reason;
+    *field = "ts";
+    if ((reason = want_string(&f[F_TS])) >= 0)
+        return reason;
+    if (parse_rfc3339(f[F_TS].s, f[F_TS].len, &ts, &day))
+        return SRC_INVALID_VALUE;
+    *field = "user";
+    if ((reason = want_string(&f[F_USER])) >= 0)
+        return reason;
+    int rc = pseudonym_cache_key(u->keys, f[F_USER].s, f[F_USER].len, staff);
+    if (rc)
+        return rc == -ENOENT ? SRC_MISSING_FIELD : SRC_INVALID_VALUE;
+    *field = "tool";
+    if ((reason = want_string(&f[F_TOOL])) >= 0)
+        return reason;
+    if ((reason = copy_label(&f[F_TOOL], tool, 64, true)) >= 0)
+        return reason;
+    *field = "event";
+    if ((reason = copy_label(&f[F_EVENT], event, 64, false)) >= 0)
+        return reason;
+    *field = "minutes";
+    if (present(&f[F_MINUTES])) {
+        if (f[F_MINUTES].type != JSONLINE_NUMBER ||
+            decimal_parse(f[F_MINUTES].s, f[F_MINUTES].len, &rec_u.minutes_micro) ||
+            rec_u.minutes_micro < 0)
+            return SRC_INVALID_VALUE;
+        rec_u.has_minutes_micro = 1;
     }
-    if ((reason = want_string(obj, "user", &str, &n, field)) >= 0)
-        goto out;
-    int rc = pseudonym_staff_key(env->pseudo, str, n, staff);
-    if (rc) {
-        reason = rc == -ENOENT ? SRC_MISSING_FIELD : SRC_INVALID_VALUE;
-        goto out;
-    }
-    if ((reason = want_string(obj, "tool", &str, &n, field)) >= 0)
-        goto out;
-    if (!str_is_ident(str, n) || strlen(str) != n) {
-        reason = SRC_INVALID_VALUE;
-        goto out;
-    }
-    u.tool = (char *)str;
-    u.event = "use";
-    json_t *v = json_object_get(obj, "event");
-    if (v && !json_is_null(v)) {
-        *field = "event";
-        reason = SRC_INVALID_VALUE;
-        if (!json_is_string(v))
-            goto out;
-        n = json_string_length(v);
-        if (n) {
-            if (!str_is_label(json_string_value(v), n, 64) || strlen(json_string_value(v)) != n)
-                goto out;
-            u.event = (char *)json_string_value(v);
-        }
-        reason = -1;
-    }
-    v = json_object_get(obj, "minutes");
-    if (v && !json_is_null(v)) {
-        *field = "minutes";
-        reason = SRC_INVALID_VALUE;
-        if (!json_is_number(v) || json_micros(v, &u.minutes_micro) || u.minutes_micro < 0)
-            goto out;
-        u.has_minutes_micro = 1;
-        reason = -1;
-    }
-    v = json_object_get(obj, "outcome");
-    if (v && !json_is_null(v)) {
-        *field = "outcome";
-        reason = SRC_INVALID_VALUE;
-        if (!json_is_string(v))
-            goto out;
-        n = json_string_length(v);
-        for (int i = 0; n && i < 3; i++) {
-            if (str_ieq(json_string_value(v), n, outcomes[i])) {
-                u.has_outcome = 1;
-                u.outcome = (Cadre__Outcome)(i + 1);
+    *field = "outcome";
+    const struct jsonline_value *o = &f[F_OUTCOME];
+    if (present(o)) {
+        if (o->type != JSONLINE_STRING)
+            return SRC_INVALID_VALUE;
+        for (int i = 0; o->len && i < 3; i++) {
+            if (str_ieq(o->s, o->len, outcomes[i])) {
+                rec_u.has_outcome = 1;
+                rec_u.outcome = (Cadre__Outcome)(i + 1);
             }
         }
-        if (n && !u.has_outcome)
-            goto out;
-        reason = -1;
+        if (o->len && !rec_u.has_outcome)
+            return SRC_INVALID_VALUE;
     }
-    u.staff.data = staff;
-    u.staff.len = STAFF_KEY_LEN;
-    u.ts_us = ts;
-    u.day = day;
+    *field = NULL;
+    rec_u.tool = tool;
+    rec_u.event = event;
+    rec_u.staff.data = staff;
+    rec_u.staff.len = STAFF_KEY_LEN;
+    rec_u.ts_us = ts;
+    rec_u.day = day;
     uint8_t key[RECKEY_MAX];
     Cadre__Record rec;
     cadre__record__init(&rec);
@@ -177,12 +170,9 @@ static int usage_line(const struct source_env *env, const char *s, size_t len, u
     rec.key.data = key;
     rec.key.len = reckey_usage(key, env->name, fp, off);
     rec.body_case = CADRE__RECORD__BODY_USAGE;
-    rec.usage = &u;
+    rec.usage = &rec_u;
     *emit_rc = source_emit(env, &rec);
-    *field = NULL;
-out:
-    json_decref(obj);
-    return reason;
+    return -1;
 }
 
 /* ---- files ---- */
@@ -239,7 +229,8 @@ static bool is_blank(const char *s, size_t n)
 /* Reads the complete lines of fd from t->off on, advancing t. A read error is logged and
  * ends the file for this poll (0). Returns 0, or the error of env->emit (the poll must
  * then not advance any checkpoint). */
-static int tail_file(const struct source_env *env, const char *path, int fd, struct tail *t)
+static int tail_file(struct usage_src *u, const struct source_env *env, const char *path, int fd,
+                     struct tail *t)
 {
     char *buf = NULL;
     size_t cap = 0, have = 0; /* bytes in buf, starting at file offset t->off */
@@ -268,7 +259,7 @@ static int tail_file(const struct source_env *env, const char *path, int fd, str
             } else if (!is_blank(buf + pos, n)) {
                 const char *field;
                 int emit_rc = 0;
-                int why = usage_line(env, buf + pos, n, t->fp, line_off, &field, &emit_rc);
+                int why = usage_line(u, env, buf + pos, n, t->fp, line_off, &field, &emit_rc);
                 if (why >= 0)
                     source_reject(env, t->line, why, field);
                 if (emit_rc) {
@@ -366,6 +357,7 @@ static int usage_init(void **ctx, const struct source_opts *o, const struct sour
         return -EINVAL;
     struct usage_src *u = xcalloc(1, sizeof *u);
     u->glob = xstrdup(o->path);
+    u->keys = pseudonym_cache_new(env->pseudo);
     snprintf(u->ckpt_name, sizeof u->ckpt_name, "%s.usage.ckpt", env->name);
     load_ckpt(u, env);
     *ctx = u;
@@ -379,6 +371,8 @@ static void usage_fini(void *ctx)
         return;
     xfree(u->glob);
     xfree(u->t);
+    pseudonym_cache_free(u->keys);
+    xfree(u->scratch);
     xfree(u);
 }
 
@@ -426,7 +420,7 @@ static int usage_poll(void *ctx, const struct source_env *env)
             log_info("[source %s] %s shrank; reading it from the start", env->name, path);
             t.off = t.line = 0;
         }
-        rc = tail_file(env, path, fd, &t);
+        rc = tail_file(u, env, path, fd, &t);
         close(fd);
         next[nn++] = t;
     }

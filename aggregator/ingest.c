@@ -9,6 +9,7 @@
 
 #include "aggregator/kpi_model.h"
 #include "cadre.pb-c.h"
+#include "common/arena.h"
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
@@ -27,9 +28,9 @@
 /* One change to apply to the model once the batch is durable. */
 struct change {
     int type;
-    char *old; /* the stored body before, or NULL */
+    const char *old; /* the stored body before (in the batch's arena), or NULL */
     size_t oldlen;
-    uint8_t *new; /* the body after, or NULL for a deletion */
+    uint8_t *new; /* the body after (in the batch's arena), or NULL for a deletion */
     size_t newlen;
 };
 
@@ -262,8 +263,8 @@ static int64_t record_time_s(const Cadre__Record *r)
     }
 }
 
-/* Packs the body of r (the stored value). Caller frees with xfree. */
-static uint8_t *pack_body(const Cadre__Record *r, size_t *len)
+/* Packs the body of r (the stored value) into memory of ar. */
+static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t *len)
 {
     const ProtobufCMessage *m = NULL;
     switch (r->body_case) {
@@ -276,7 +277,7 @@ static uint8_t *pack_body(const Cadre__Record *r, size_t *len)
     default: *len = 0; return NULL;
     }
     *len = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = xmalloc(*len);
+    uint8_t *buf = arena_alloc(ar, *len);
     protobuf_c_message_pack(m, buf);
     return buf;
 }
@@ -294,9 +295,68 @@ static void put_agent(struct store_txn *txn, const struct agent_state *a)
     store_txn_put(txn, CF_META, k, kl, v, sizeof v);
 }
 
+/* What the store held under a record's key before the batch. */
+struct prior {
+    const uint8_t *key; /* NULL: the record is rejected */
+    size_t klen;
+    uint8_t found;
+    const char *val; /* when found */
+    size_t vlen;
+};
+
+/* Checks and keys every record of b into pr (n_records entries), counting rejections,
+ * then looks each family's keys up in one MultiGet. Memory comes from ar. 0 or -EIO. */
+static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b, struct prior *pr,
+                    uint64_t *rejected)
+{
+    size_t n = b->n_records;
+    uint64_t types = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[RECKEY_MAX];
+        pr[i] = (struct prior){0};
+        int why = check_record(b->records[i], key, &pr[i].klen);
+        if (why >= 0) {
+            rejected[why]++;
+            continue;
+        }
+        uint8_t *k = arena_alloc(ar, pr[i].klen);
+        memcpy(k, key, pr[i].klen);
+        pr[i].key = k;
+        types |= UINT64_C(1) << b->records[i]->type;
+    }
+    const uint8_t **keys = arena_alloc(ar, (n + 1) * sizeof *keys);
+    size_t *klens = arena_alloc(ar, (n + 1) * sizeof *klens),
+           *idx = arena_alloc(ar, (n + 1) * sizeof *idx);
+    uint8_t *found = arena_alloc(ar, n + 1);
+    const char **vals = arena_alloc(ar, (n + 1) * sizeof *vals);
+    size_t *vlens = arena_alloc(ar, (n + 1) * sizeof *vlens);
+    for (int type = REC_TYPE_MIN; type <= REC_TYPE_MAX; type++) {
+        if (!(types & UINT64_C(1) << type))
+            continue;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (pr[i].key && (int)b->records[i]->type == type) {
+                keys[m] = pr[i].key;
+                klens[m] = pr[i].klen;
+                idx[m++] = i;
+            }
+        }
+        if (store_multi_get(ing->store, (enum store_cf)type, m, keys, klens, ar, found, vals,
+                            vlens))
+            return -EIO;
+        for (size_t j = 0; j < m; j++) {
+            pr[idx[j]].found = found[j];
+            pr[idx[j]].val = found[j] ? vals[j] : NULL;
+            pr[idx[j]].vlen = found[j] ? vlens[j] : 0;
+        }
+    }
+    return 0;
+}
+
 /* Applies the records of b in one atomic write. Returns 200 or 503. Lock held. */
-static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t *bkey, size_t bklen,
-                       struct agent_state *agent, char *msg, size_t msglen)
+static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
+                       const uint8_t *bkey, size_t bklen, struct agent_state *agent, char *msg,
+                       size_t msglen)
 {
     int64_t stored[REC_TYPE_MAX + 1], newest[REC_TYPE_MAX + 1];
     uint64_t records[REC_TYPE_MAX + 1] = {0}, rejected[REJ_COUNT] = {0};
@@ -306,48 +366,49 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
     struct change *chg = NULL;
     size_t nchg = 0, capchg = 0;
     struct store_txn *txn = store_txn_new(ing->store);
-    for (size_t i = 0; i < b->n_records; i++) {
+    size_t n = b->n_records;
+    struct prior *pr = arena_alloc(ar, (n + 1) * sizeof *pr);
+    if (prefetch(ing, ar, b, pr, rejected))
+        rc = 503;
+    for (size_t i = 0; i < n && rc == 200; i++) {
         const Cadre__Record *r = b->records[i];
-        uint8_t key[RECKEY_MAX];
-        size_t klen = 0;
-        int why = check_record(r, key, &klen);
-        if (why >= 0) {
-            rejected[why]++;
-            continue;
-        }
+        if (!pr[i].key)
+            continue; /* rejected */
         int type = r->type;
-        char *old = NULL;
-        size_t oldlen = 0;
-        int found = store_txn_get(txn, (enum store_cf)type, key, klen, &old, &oldlen);
-        if (found < 0) {
-            rc = 503;
-            break;
+        const uint8_t *key = pr[i].key;
+        size_t klen = pr[i].klen;
+        const char *old;
+        size_t oldlen;
+        int found = store_txn_own(txn, (enum store_cf)type, key, klen, &old, &oldlen);
+        if (found == -ENOENT) { /* not written before in this batch: what the store held */
+            found = pr[i].found;
+            old = pr[i].val;
+            oldlen = pr[i].vlen;
+        } else if (found) { /* the txn's copy dies with it; the model needs it later */
+            char *copy = arena_alloc(ar, oldlen);
+            memcpy(copy, old, oldlen);
+            old = copy;
         }
         records[type]++;
         uint8_t *val = NULL;
         size_t vlen = 0;
         if (r->body_case == CADRE__RECORD__BODY__NOT_SET) {
-            if (!found) {
-                xfree(old);
+            if (!found)
                 continue;
-            }
             store_txn_delete(txn, (enum store_cf)type, key, klen);
             stored[type]--;
         } else {
             int64_t t = record_time_s(r);
             if (t > newest[type] || newest[type] == 0)
                 newest[type] = t;
-            val = pack_body(r, &vlen);
-            if (found && oldlen == vlen && memcmp(old, val, vlen) == 0) {
-                xfree(old); /* delivered again: nothing changes */
-                xfree(val);
-                continue;
-            }
+            val = pack_body(ar, r, &vlen);
+            if (found && oldlen == vlen && memcmp(old, val, vlen) == 0)
+                continue; /* delivered again: nothing changes */
             store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
             stored[type] += !found;
         }
         xgrow((void **)&chg, &capchg, nchg + 1, sizeof *chg);
-        chg[nchg++] = (struct change){type, old, found ? oldlen : 0, val, vlen};
+        chg[nchg++] = (struct change){type, found ? old : NULL, found ? oldlen : 0, val, vlen};
     }
     if (rc == 200) {
         char k[128];
@@ -378,10 +439,6 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
                             chg[i].new, chg[i].newlen);
         kpi_model_unlock(ing->model);
     }
-    for (size_t i = 0; i < nchg; i++) {
-        xfree(chg[i].old);
-        xfree(chg[i].new);
-    }
     xfree(chg);
     if (rc != 200) {
         snprintf(msg, msglen, "the store cannot write; retry later");
@@ -407,8 +464,12 @@ static int apply_batch(struct ingest *ing, const Cadre__Batch *b, const uint8_t 
 int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body, size_t len,
                  char *msg, size_t msglen)
 {
-    Cadre__Batch *b = cadre__batch__unpack(NULL, len, body);
+    /* The batch's messages and packed bodies live in one arena, freed at the end. */
+    struct arena ar = {.block = len + (64 << 10)};
+    ProtobufCAllocator pa = arena_protobuf(&ar);
+    Cadre__Batch *b = cadre__batch__unpack(&pa, len, body);
     if (!b) {
+        arena_release(&ar);
         pthread_mutex_lock(&ing->lock);
         ing->batches[BATCH_REJECTED]++;
         pthread_mutex_unlock(&ing->lock);
@@ -464,11 +525,11 @@ int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *bod
         ing->batches[BATCH_DUPLICATE]++;
         snprintf(msg, msglen, "duplicate batch %llu, already stored", (unsigned long long)b->seq);
     } else {
-        status = apply_batch(ing, b, bkey, bklen, agent, msg, msglen);
+        status = apply_batch(ing, &ar, b, bkey, bklen, agent, msg, msglen);
     }
 out:
     pthread_mutex_unlock(&ing->lock);
-    cadre__batch__free_unpacked(b, NULL);
+    arena_release(&ar);
     if (status == 201) {
         status = 200;
         if (ing->notify)

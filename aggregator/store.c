@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/arena.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -30,9 +31,24 @@ struct store {
     char *secondary_path;
 };
 
+/* A write of the batch, found again by store_txn_get. */
+struct txn_entry {
+    struct txn_entry *next; /* same bucket; newer writes come first */
+    uint64_t hash;
+    size_t klen, vlen;
+    uint8_t cf;
+    bool deleted;
+    char data[]; /* key, then value */
+};
+
+/* A plain RocksDB write batch plus a hash index of its own writes (cheaper than a
+ * WriteBatchWithIndex, whose skiplist ingest paid for on every record). */
 struct store_txn {
     struct store *s;
-    rocksdb_writebatch_wi_t *wb;
+    rocksdb_writebatch_t *wb;
+    struct txn_entry **tab; /* buckets; a power of two */
+    size_t cap, n;
+    struct arena mem; /* the entries */
 };
 
 struct store_iter {
@@ -53,6 +69,10 @@ int store_open(struct store **out, const char *path, bool sync_writes, bool read
     rocksdb_options_set_create_missing_column_families(s->opts, !read_only);
     rocksdb_options_increase_parallelism(s->opts, 2);
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    /* Ingest looks every record's key up before writing it, and almost every key is new:
+     * a whole-key bloom filter in front of each memtable answers those misses. */
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.05);
+    rocksdb_options_set_memtable_whole_key_filtering(s->opts, 1);
     if (read_only)
         rocksdb_options_set_max_open_files(s->opts, -1); /* required by secondaries */
     s->cache = rocksdb_cache_create_lru(64 << 20);
@@ -169,35 +189,154 @@ struct store_txn *store_txn_new(struct store *s)
 {
     struct store_txn *t = xcalloc(1, sizeof *t);
     t->s = s;
-    t->wb = rocksdb_writebatch_wi_create(0, 1);
+    t->wb = rocksdb_writebatch_create();
+    t->cap = 256;
+    t->mem.block = 256 << 10;
+    t->tab = xcalloc(t->cap, sizeof *t->tab);
     return t;
+}
+
+static uint64_t txn_hash(enum store_cf cf, const void *key, size_t klen)
+{
+    uint64_t h = UINT64_C(14695981039346656037) ^ (uint64_t)cf; /* FNV-1a */
+    const uint8_t *p = key;
+    for (size_t i = 0; i < klen; i++)
+        h = (h ^ p[i]) * UINT64_C(1099511628211);
+    return h ^ h >> 29;
+}
+
+static void txn_grow(struct store_txn *t)
+{
+    size_t cap = t->cap * 2;
+    struct txn_entry **tab = xcalloc(cap, sizeof *tab);
+    /* Buckets are rebuilt oldest first so that newer writes stay in front. */
+    for (size_t i = 0; i < t->cap; i++) {
+        struct txn_entry *rev = NULL, *e = t->tab[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            e->next = rev;
+            rev = e;
+        }
+        for (e = rev; e; e = next) {
+            next = e->next;
+            struct txn_entry **b = &tab[e->hash & (cap - 1)];
+            e->next = *b;
+            *b = e;
+        }
+    }
+    xfree(t->tab);
+    t->tab = tab;
+    t->cap = cap;
+}
+
+static void txn_remember(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                         const void *val, size_t vlen, bool deleted)
+{
+    if (t->n >= t->cap / 2)
+        txn_grow(t);
+    struct txn_entry *e = arena_alloc(&t->mem, sizeof *e + klen + vlen);
+    e->hash = txn_hash(cf, key, klen);
+    e->klen = klen;
+    e->vlen = vlen;
+    e->cf = (uint8_t)cf;
+    e->deleted = deleted;
+    memcpy(e->data, key, klen);
+    if (vlen)
+        memcpy(e->data + klen, val, vlen);
+    struct txn_entry **b = &t->tab[e->hash & (t->cap - 1)];
+    e->next = *b;
+    *b = e;
+    t->n++;
 }
 
 void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
                    const void *val, size_t vlen)
 {
-    rocksdb_writebatch_wi_put_cf(t->wb, t->s->cf[cf], key, klen, val, vlen);
+    rocksdb_writebatch_put_cf(t->wb, t->s->cf[cf], key, klen, val, vlen);
+    txn_remember(t, cf, key, klen, val, vlen, false);
 }
 
 void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, size_t klen)
 {
-    rocksdb_writebatch_wi_delete_cf(t->wb, t->s->cf[cf], key, klen);
+    rocksdb_writebatch_delete_cf(t->wb, t->s->cf[cf], key, klen);
+    txn_remember(t, cf, key, klen, NULL, 0, true);
+}
+
+int store_txn_own(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                  const char **val, size_t *vlen)
+{
+    uint64_t h = txn_hash(cf, key, klen);
+    for (struct txn_entry *e = t->tab[h & (t->cap - 1)]; e; e = e->next) {
+        if (e->hash != h || e->cf != cf || e->klen != klen || memcmp(e->data, key, klen))
+            continue;
+        if (e->deleted)
+            return 0;
+        *val = e->data + klen;
+        *vlen = e->vlen;
+        return 1;
+    }
+    return -ENOENT;
 }
 
 int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen, char **val,
                   size_t *vlen)
 {
-    char *err = NULL;
-    size_t vl = 0;
-    char *v = rocksdb_writebatch_wi_get_from_batch_and_db_cf(t->wb, t->s->db, t->s->ropts,
-                                                             t->s->cf[cf], key, klen, &vl, &err);
-    return copy_value(v, vl, err, val, vlen);
+    const char *v;
+    size_t vl;
+    int own = store_txn_own(t, cf, key, klen, &v, &vl);
+    if (own == -ENOENT)
+        return store_get(t->s, cf, key, klen, val, vlen);
+    if (own && val) {
+        *val = xmalloc(vl + 1);
+        memcpy(*val, v, vl);
+        (*val)[vl] = '\0';
+        *vlen = vl;
+    }
+    return own;
+}
+
+int store_multi_get(struct store *s, enum store_cf cf, size_t n, const uint8_t *const *keys,
+                    const size_t *klens, struct arena *ar, uint8_t *found, const char **vals,
+                    size_t *vlens)
+{
+    if (!n)
+        return 0;
+    rocksdb_pinnableslice_t **ps = xcalloc(n, sizeof *ps);
+    char **errs = xcalloc(n, sizeof *errs);
+    rocksdb_batched_multi_get_cf(s->db, s->ropts, s->cf[cf], n, (const char *const *)keys, klens,
+                                 ps, errs, false);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        found[i] = 0;
+        if (errs[i]) {
+            if (!rc)
+                log_error("store: read failed: %s", errs[i]);
+            rocksdb_free(errs[i]);
+            rc = -EIO;
+        } else if (ps[i]) {
+            size_t vl;
+            const char *v = rocksdb_pinnableslice_value(ps[i], &vl);
+            if (v) {
+                char *copy = arena_alloc(ar, vl + 1);
+                memcpy(copy, v, vl);
+                copy[vl] = '\0';
+                found[i] = 1;
+                vals[i] = copy;
+                vlens[i] = vl;
+            }
+        }
+        if (ps[i])
+            rocksdb_pinnableslice_destroy(ps[i]);
+    }
+    xfree(ps);
+    xfree(errs);
+    return rc;
 }
 
 int store_txn_commit(struct store_txn *t)
 {
     char *err = NULL;
-    rocksdb_write_writebatch_wi(t->s->db, t->s->wopts, t->wb, &err);
+    rocksdb_write(t->s->db, t->s->wopts, t->wb, &err);
     if (err) {
         log_error("store: write failed: %s", err);
         rocksdb_free(err);
@@ -210,7 +349,9 @@ void store_txn_free(struct store_txn *t)
 {
     if (!t)
         return;
-    rocksdb_writebatch_wi_destroy(t->wb);
+    rocksdb_writebatch_destroy(t->wb);
+    arena_release(&t->mem);
+    xfree(t->tab);
     xfree(t);
 }
 

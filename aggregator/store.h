@@ -23,6 +23,7 @@ enum store_cf {
     CF_COUNT
 };
 
+struct arena;
 struct store;
 struct store_txn;
 struct store_iter;
@@ -45,6 +46,18 @@ struct store_txn *store_txn_new(struct store *s);
 void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
                    const void *val, size_t vlen);
 void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, size_t klen);
+/* Looks n keys of family cf up at once (RocksDB MultiGet). For each i, found[i] becomes 1
+ * or 0; the value of a found key is copied into ar (vals[i], vlens[i]). Returns 0 or -EIO
+ * (found and vals then undefined). */
+int store_multi_get(struct store *s, enum store_cf cf, size_t n, const uint8_t *const *keys,
+                    const size_t *klens, struct arena *ar, uint8_t *found, const char **vals,
+                    size_t *vlens);
+
+/* Only the batch's own writes: 1 with *val pointing at the value the batch put (valid
+ * until store_txn_free), 0 when the batch deleted the key, -ENOENT when it did not touch
+ * it. */
+int store_txn_own(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
+                  const char **val, size_t *vlen);
 /* As store_get, through the batch then the database. */
 int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen, char **val,
                   size_t *vlen);

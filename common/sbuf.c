@@ -15,6 +15,11 @@ void sbuf_add(struct sbuf *b, const void *data, size_t len)
     b->p[b->len] = '\0';
 }
 
+void sbuf_reserve(struct sbuf *b, size_t n)
+{
+    xgrow((void **)&b->p, &b->cap, b->len + n + 1, 1);
+}
+
 void sbuf_adds(struct sbuf *b, const char *s)
 {
     sbuf_add(b, s, strlen(s));

@@ -5,13 +5,16 @@
 #include <stddef.h>
 
 struct sbuf {
-    char *p;    /* NUL-terminated contents (NULL while empty and never grown) */
+    char *p; /* NUL-terminated contents (NULL while empty and never grown) */
     size_t len;
     size_t cap;
 };
 
 void sbuf_add(struct sbuf *b, const void *data, size_t len);
 void sbuf_adds(struct sbuf *b, const char *s);
+/* Makes room for n more bytes: b->p + b->len then has n writable bytes plus one for the
+ * NUL. A caller that writes there adds what it wrote to b->len and stores the NUL. */
+void sbuf_reserve(struct sbuf *b, size_t n);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the contents to the caller (free with xfree; never NULL) and empties b. */
 char *sbuf_take(struct sbuf *b, size_t *len);

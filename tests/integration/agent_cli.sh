@@ -68,6 +68,14 @@ check_bad long "long\.ini:7: line longer than 200 bytes"
 write_ini "$T/badval.ini" "spool_max_bytes = 12 parsecs"
 check_bad badval "badval\.ini:7: spool_max_bytes must be a size"
 
+write_ini "$T/badfsync.ini" "fsync = sometimes"
+check_bad badfsync "badfsync\.ini:7: fsync must be always, interval or never"
+write_ini "$T/badinterval.ini" "fsync = interval" "fsync_interval_ms = 5"
+check_bad badinterval "badinterval\.ini:8: fsync_interval_ms must be a whole number from 10 to 60000"
+write_ini "$T/interval.ini" "fsync = interval" "fsync_interval_ms = 250"
+agent --config "$T/interval.ini" --check > "$T/interval.out" 2>&1
+check_eq "$?" 0 "--check accepts fsync = interval"
+
 write_ini "$T/badtype.ini"
 printf '[source x]\ntype = carrier_pigeon\n' >> "$T/badtype.ini"
 check_bad badtype "badtype\.ini:14: unknown source type 'carrier_pigeon'"

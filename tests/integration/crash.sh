@@ -2,9 +2,10 @@
 # Kill -9 at random moments (SPEC section 3: "Kill -9 of the agent or the aggregator at any
 # moment loses no record that a source handed over, and the aggregator counts nothing
 # twice"). cadre-gen writes two sites; the north agent is killed 20 times while it ships
-# (restarted on the same state_dir), then the aggregator is killed 20 times while the
-# south agent ships (restarted on the same db_path and port). Stored and unmatched counts
-# must equal summary.txt exactly.
+# (restarted on the same state_dir; odd rounds with fsync = always, even ones with fsync =
+# interval: a kill -9 leaves the page cache behind, so neither may lose a record), then the
+# aggregator is killed 20 times while the south agent (fsync = never) ships (restarted on
+# the same db_path and port). Stored and unmatched counts must equal summary.txt exactly.
 . "$(dirname "$0")/lib.sh"
 t_setup
 
@@ -50,6 +51,8 @@ for site in north south; do
     echo "batch_max_wait_ms = 100"
     echo "batch_max_records = 2000"
     echo "retry_max_s = 1"
+    if [ $site = north ]; then echo "fsync = always"; else echo "fsync = never"; fi
+    echo "fsync_interval_ms = 200"
     printf '[source usage]\ntype = usage_jsonl\npath = %s/usage.jsonl\n' "$T/data/$site"
     for t in staffing shifts absences ehr training; do
       printf '[source %s]\ntype = %s_csv\npath = %s/%s.csv\n' "$t" "$t" "$T/data/$site" "$t"
@@ -100,6 +103,8 @@ start_agg 0
 wait_http "$url/healthz" || { cat "$T/agg.0.log"; t_done; exit 1; }
 kills=0
 for r in $(seq "$ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then mode=always; else mode=interval; fi
+  sed -i "s/^fsync = .*/fsync = $mode/" "$T/north.ini"
   t_bg "$T/north.$r.log" "$BIN/cadre-agent" --config "$T/north.ini"
   a=$T_LAST_PID
   rand_sleep

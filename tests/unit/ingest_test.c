@@ -252,6 +252,69 @@ static void test_model_follows_store(void **state)
     kpi_model_free(live);
 }
 
+/* One batch that writes some keys twice: a staffing row and then its correction, a row and
+ * then its tombstone, a usage line twice. The later write wins, each key counts once, and
+ * the live model (which saw both writes) equals one loaded from the store. */
+static void test_same_key_twice_in_batch(void **state)
+{
+    struct env *e = *state;
+    struct kpi_model *live = kpi_model_new();
+    ingest_free(e->ing);
+    ingest_new(&e->ing, e->store, live, NULL, NULL);
+    struct fx_batch fb = {0};
+    for (uint32_t p = 1; p <= 6; p++)
+        fx_staffing(&fb, p, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    fx_staffing(&fb, 1, "2025-01-01", "2026-09-05", CADRE__END_REASON__END_REASON_VOLUNTARY,
+                "north", "ICU", "nurse", 0, 1000000);
+    fx_staffing(&fb, 7, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    uint8_t staff[16], key[RECKEY_MAX];
+    fx_staff(staff, 7);
+    fx_tombstone(&fb, REC_STAFFING, key, reckey_staffing(key, staff, fx_day("2025-01-01")));
+    fx_usage(&fb, 2, "2026-09-10", "ambient-scribe", 1, 42);
+    fx_usage(&fb, 2, "2026-09-10", "ambient-scribe", 1, 42);
+    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    struct ingest_stats st;
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_STAFFING], 6); /* persons 1..6; 7 put then deleted */
+    assert_int_equal(st.stored[REC_USAGE], 1);
+    fx_staff(staff, 1);
+    size_t kl = reckey_staffing(key, staff, fx_day("2025-01-01"));
+    char *val;
+    size_t vlen;
+    assert_int_equal(store_get(e->store, CF_STAFFING, key, kl, &val, &vlen), 1);
+    Cadre__Staffing *s1 = cadre__staffing__unpack(NULL, vlen, (uint8_t *)val);
+    assert_non_null(s1);
+    assert_true(s1->has_end_day); /* the correction, written second, won */
+    assert_int_equal(s1->end_day, fx_day("2026-09-05"));
+    cadre__staffing__free_unpacked(s1, NULL);
+    xfree(val);
+    fx_staff(staff, 7);
+    kl = reckey_staffing(key, staff, fx_day("2025-01-01"));
+    assert_int_equal(store_get(e->store, CF_STAFFING, key, kl, NULL, NULL), 0);
+
+    struct kpi_model *loaded;
+    assert_int_equal(kpi_model_load(&loaded, e->store), 0);
+    struct kpi_params p = {.as_of = fx_day("2026-09-30"), .min_group_size = 5,
+                           .contract_hours_micro = 40 * MICRO, .burnout_min_flags = 2,
+                           .burnout_short_rests = 2, .burnout_long_shift_share = 250000};
+    struct kpi_table a = {0}, b = {0};
+    kpi_compute_window(live, &p, "28d", &a);
+    kpi_compute_window(loaded, &p, "28d", &b);
+    tables_equal(&a, &b);
+    /* 28d = 09-03..09-30: person 1 (left 09-05) and persons 2..6 are the 6 employed; only
+     * person 2 used AI. Person 7 is gone, not a seventh. */
+    const struct kpi_row *r = kpi_table_find(&a, "adoption_ratio", "28d", "org", "all");
+    assert_non_null(r);
+    assert_double_exact(r->numerator, 1);
+    assert_double_exact(r->denominator, 6);
+    kpi_table_clear(&a);
+    kpi_table_clear(&b);
+    kpi_model_free(loaded);
+    ingest_free(e->ing);
+    e->ing = NULL;
+    kpi_model_free(live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counts_survive_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_follows_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_key_twice_in_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,39 @@ static void test_staff_key(void **state)
     pseudonym_free(q);
 }
 
+/* The memo gives exactly pseudonym_staff_key's answer: for ids seen first, seen again
+ * (hits), evicted by others that share their slot (40,000 ids over 16,384 slots), written
+ * in other case or with padding, longer than the memo keeps, and empty. */
+static void test_cache_matches(void **state)
+{
+    (void)state;
+    struct pseudonym *p = pseudonym_new("0123456789abcdef0123456789abcdef", 32);
+    struct pseudonym_cache *c = pseudonym_cache_new(p);
+    char id[80];
+    uint8_t want[16], got[16];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 40000; i += round == 1 ? 7 : 1) {
+            int n = snprintf(id, sizeof id, round == 2 ? " T%06d\t" : "t%06d", i);
+            assert_int_equal(pseudonym_staff_key(p, id, (size_t)n, want), 0);
+            assert_int_equal(pseudonym_cache_key(c, id, (size_t)n, got), 0);
+            assert_memory_equal(got, want, 16);
+        }
+    }
+    /* 39 bytes is the longest id the memo keeps; 40 goes straight to the HMAC. */
+    for (int len = 38; len <= 41; len++) {
+        memset(id, 'X', (size_t)len);
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(pseudonym_staff_key(p, id, (size_t)len, want), 0);
+            assert_int_equal(pseudonym_cache_key(c, id, (size_t)len, got), 0);
+            assert_memory_equal(got, want, 16);
+        }
+    }
+    assert_int_equal(pseudonym_cache_key(c, " \t ", 3, got), -ENOENT);
+    assert_int_equal(pseudonym_cache_key(c, "", 0, got), -ENOENT);
+    pseudonym_cache_free(c);
+    pseudonym_free(p);
+}
+
 static void write_key(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
@@ -154,6 +187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc4231),
         cmocka_unit_test(test_staff_key),
+        cmocka_unit_test(test_cache_matches),
         cmocka_unit_test(test_key_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,7 +32,8 @@ static int teardown(void **state)
 
 static struct spool *open_spool(uint64_t max_bytes, uint64_t segment_bytes)
 {
-    struct spool_opts o = {.max_bytes = max_bytes, .fsync = true, .segment_bytes = segment_bytes};
+    struct spool_opts o = {
+        .max_bytes = max_bytes, .fsync = SPOOL_FSYNC_ALWAYS, .segment_bytes = segment_bytes};
     struct spool *sp = NULL;
     assert_int_equal(spool_open(&sp, dir, &o), 0);
     return sp;
@@ -121,6 +122,37 @@ static void test_append_read_back(void **state)
     assert_int_equal(spool_peek(sp, &b), -ENOENT);
     assert_int_equal(append(sp, 5, 10), 7);
     spool_close(sp);
+}
+
+/* fsync = interval and never change when appends reach the disk, not what the spool holds:
+ * the same batches come back after a close and reopen (close syncs what is dirty). */
+static void test_sync_modes(void **state)
+{
+    (void)state;
+    for (int mode = SPOOL_FSYNC_INTERVAL; mode <= SPOOL_FSYNC_NEVER; mode++) {
+        struct spool_opts o = {.fsync = (enum spool_fsync)mode, .fsync_interval_ms = 20};
+        struct spool *sp = NULL;
+        assert_int_equal(spool_open(&sp, dir, &o), 0);
+        uint64_t s1 = append(sp, 1, 100);
+        assert_int_equal(spool_tick(sp), 0); /* not due yet, or nothing to do */
+        usleep(30 * 1000);
+        assert_int_equal(spool_tick(sp), 0); /* due: syncs the dirty segment */
+        uint64_t s2 = append(sp, 2, 50);
+        assert_int_equal(spool_sync(sp), 0);
+        uint64_t s3 = append(sp, 3, 70);
+        spool_close(sp);
+        sp = NULL;
+        assert_int_equal(spool_open(&sp, dir, &o), 0);
+        expect_oldest(sp, s1, 1, 100);
+        assert_int_equal(spool_done(sp, s1), 0);
+        expect_oldest(sp, s2, 2, 50);
+        assert_int_equal(spool_done(sp, s2), 0);
+        expect_oldest(sp, s3, 3, 70);
+        assert_int_equal(spool_done(sp, s3), 0);
+        struct spool_batch b;
+        assert_int_equal(spool_peek(sp, &b), -ENOENT);
+        spool_close(sp);
+    }
 }
 
 static void test_segments_removed(void **state)
@@ -300,6 +332,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crc_catches_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
