@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ struct ship {
     bool stop;
     bool kicked;
     bool in_flight;
+    bool posting;        /* inside curl_easy_perform; under mu */
+    curl_socket_t sock;  /* the connection's socket, or CURL_SOCKET_BAD; under mu */
     int64_t abort_at_us; /* a POST in flight is cut off past this (0 = never) */
     CURL *curl;
     unsigned attempt; /* consecutive failures */
@@ -211,6 +214,28 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
     return at && now_us() > at; /* non-zero aborts the transfer */
 }
 
+/* The connection's socket, so that ship_stop can cut a POST off at the end of the grace
+ * time (libcurl looks at the progress callback only about once a second). */
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)purpose;
+    struct ship *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->sock = fd;
+    pthread_mutex_unlock(&s->mu);
+    return CURL_SOCKOPT_OK;
+}
+
+static int on_close_socket(void *ud, curl_socket_t fd)
+{
+    struct ship *s = ud;
+    pthread_mutex_lock(&s->mu);
+    if (s->sock == fd)
+        s->sock = CURL_SOCKET_BAD;
+    pthread_mutex_unlock(&s->mu);
+    return close(fd);
+}
+
 /* POSTs body; fills *a. The options are a snapshot taken by the caller. */
 static void post(struct ship *s, const struct opts_copy *o, const uint8_t *body, size_t len,
                  struct answer *a)
@@ -260,7 +285,18 @@ static void post(struct ship *s, const struct opts_copy *o, const uint8_t *body,
         curl_easy_setopt(c, CURLOPT_SSLCERT, o->tls_cert_file);
     if (o->tls_key_file)
         curl_easy_setopt(c, CURLOPT_SSLKEY, o->tls_key_file);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, s);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, s);
+    pthread_mutex_lock(&s->mu);
+    s->posting = true;
+    pthread_mutex_unlock(&s->mu);
     CURLcode rc = curl_easy_perform(c);
+    pthread_mutex_lock(&s->mu);
+    s->posting = false;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
     else if (!a->err[0])
@@ -535,6 +571,7 @@ int ship_start(struct ship **out, const struct ship_opts *o, struct spool *sp,
     s->stats = stats;
     opts_copy(&s->o, o);
     s->rnd = (unsigned)now_us() ^ (unsigned)getpid();
+    s->sock = CURL_SOCKET_BAD;
     s->last_post_us = now_us();
     if (!(s->curl = curl_easy_init())) {
         ship_stop(s, 0);
@@ -595,6 +632,22 @@ void ship_stop(struct ship *s, int grace_ms)
     s->stop = true;
     s->abort_at_us = now_us() + (int64_t)grace_ms * 1000;
     pthread_cond_broadcast(&s->cv);
+    /* A POST in flight gets grace_ms to finish; then its connection is shut down. */
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += grace_ms / 1000;
+    t.tv_nsec += (long)(grace_ms % 1000) * 1000000;
+    if (t.tv_nsec >= 1000000000) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000;
+    }
+    while (s->posting)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &t) == ETIMEDOUT)
+            break;
+    if (s->posting && s->sock != CURL_SOCKET_BAD) {
+        log_warn("ship: the POST in flight did not finish within %d ms; cut off", grace_ms);
+        shutdown(s->sock, SHUT_RDWR);
+    }
     pthread_mutex_unlock(&s->mu);
     if (s->curl) {
         pthread_join(s->thread, NULL);
