@@ -60,7 +60,8 @@ struct spool {
     uint64_t cut_entries_bound; /* most entries the bytes cut off at open could have held */
     /* The batch the sender last peeked at. The cap may take it out of the spool while it
      * is in flight; it is then not counted as dropped, since the sender still delivers it.
-     * (Should the agent stop before that, this one batch is lost uncounted.) */
+     * Closed before it was delivered, it is counted then. (A kill -9 in that window loses
+     * this one batch uncounted.) */
     uint64_t peek_seq;
     uint32_t peek_nrec;
     bool peek_dropped, have_peek;
@@ -240,6 +241,16 @@ void spool_close(struct spool *sp)
 {
     if (!sp)
         return;
+    if (sp->have_peek && sp->peek_dropped) { /* it left while in flight and never arrived */
+        sp->dropped_records += sp->peek_nrec;
+        sp->dropped_batches++;
+        log_warn("spool: batch %" PRIu64 " (%" PRIu32 " records), dropped by spool_max_bytes "
+                 "while in flight, was not delivered; counted as dropped",
+                 sp->peek_seq, sp->peek_nrec);
+        int rc = save_state(sp);
+        if (rc)
+            log_error("spool: cannot save the dropped count: %s", strerror(-rc));
+    }
     if (sp->o.fsync != SPOOL_FSYNC_NEVER)
         sync_dirty(sp);
     for (size_t i = 0; i < sp->nsegs; i++)
@@ -383,6 +394,7 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     int rc = 0;
     pthread_mutex_lock(&sp->mu);
     uint64_t dropped_now = 0, dropped_batches_now = 0;
+    bool popped = false;
     while (sp->o.max_bytes && sp->first < sp->nents &&
            sp->bytes + ENTRY_HEAD + plen > sp->o.max_bytes) {
         if (sp->have_peek && sp->ents[sp->first].seq == sp->peek_seq) {
@@ -393,6 +405,7 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
             dropped_batches_now++;
         }
         pop_oldest(sp);
+        popped = true;
     }
     if (dropped_batches_now) {
         sp->dropped_records += dropped_now;
@@ -400,6 +413,8 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
         log_warn("spool: over spool_max_bytes; dropped the %" PRIu64 " oldest batches (%" PRIu64
                  " records)",
                  dropped_batches_now, dropped_now);
+    }
+    if (popped) { /* the new head (and count) must outlive a restart */
         if ((rc = save_state(sp)))
             goto out;
         drop_done_segments(sp);

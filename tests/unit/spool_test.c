@@ -271,6 +271,25 @@ static void test_cap_drops_oldest(void **state)
     assert_int_equal(st.dropped_records, 3);
     assert_int_equal(st.pending_batches, 3);
     expect_oldest(sp, 3, 3, 1000);
+    /* Batch 3 is in flight (peeked) when the cap drops it: not counted while the sender
+     * may still deliver it, counted when the spool closes without that happening. */
+    append(sp, 6, 1000);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 3);
+    spool_close(sp);
+    sp = open_spool(3500, 0);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 3 + 3);
+    /* Delivered after all: its done arrives for a seq no longer pending; nothing counted. */
+    expect_oldest(sp, 4, 4, 1000);
+    append(sp, 7, 1000); /* drops batch 4 while in flight */
+    assert_int_equal(spool_done(sp, 4), 0);
+    spool_close(sp);
+    sp = open_spool(3500, 0);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 6);
+    assert_int_equal(st.pending_batches, 3); /* 5, 6, 7 */
+    expect_oldest(sp, 5, 5, 1000);
     spool_close(sp);
 }
 
