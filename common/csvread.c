@@ -24,8 +24,8 @@ struct csvread {
     int has_nul;       /* the current row has a field holding a NUL byte */
     int skip_bom;      /* still at the start: a leading BOM is dropped */
     size_t bom_seen;   /* BOM bytes matched so far */
-    int stop; /* callback's non-zero return */
-    char *pending; /* partial physical line carried between feeds */
+    int stop;          /* callback's non-zero return */
+    char *pending;     /* partial physical line carried between feeds */
     size_t npending, cappending;
 };
 

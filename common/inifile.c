@@ -9,8 +9,8 @@
 struct reader {
     FILE *f;
     const char *path;
-    int line;    /* line last handed to inih */
-    int failed;  /* set by the reader or the handler */
+    int line;   /* line last handed to inih */
+    int failed; /* set by the reader or the handler */
     inifile_fn fn;
     void *ud;
     char *err;
@@ -41,8 +41,7 @@ static char *read_line(char *str, int num, void *stream)
         while (i < content && (buf[i] == ' ' || buf[i] == '\t'))
             i++;
         if (i < content) {
-            snprintf(r->err, r->errlen, "%s:%d: lines must start in column 1", r->path,
-                     r->line);
+            snprintf(r->err, r->errlen, "%s:%d: lines must start in column 1", r->path, r->line);
             r->failed = 1;
             return NULL;
         }

@@ -291,7 +291,8 @@ int jsonline_scan(const char *s, size_t len, const char *const *names, size_t n,
                 return -EINVAL;
             size_t want = n;
             for (size_t i = 0; i < n && want == n; i++)
-                if (strlen(names[i]) == nlen && memcmp(names[i], name, nlen) == 0)
+                if (nlen && names[i][0] == name[0] && strncmp(names[i], name, nlen) == 0 &&
+                    names[i][nlen] == '\0')
                     want = i;
             sc.used = mark; /* the decoded name is not kept */
             skip_ws(&sc);

@@ -30,10 +30,11 @@ struct jsonline_value {
 };
 
 /* Scans s[0..len): exactly one JSON object, with only JSON white space around it. For
- * each top-level member whose (decoded) name equals names[i], i < n, fills vals[i]; a
- * name given twice in the object takes its last value; members not asked for are checked
- * and skipped. scratch must hold len bytes; decoded strings that contained escapes live
- * there (others point into s), so both must outlive vals.
+ * each top-level member whose (decoded) name equals names[i], i < n (names distinct and
+ * non-empty), fills vals[i]; a name given twice in the object takes its last value;
+ * members not asked for are checked and skipped. scratch must hold len bytes; decoded
+ * strings that contained escapes live there (others point into s), so both must outlive
+ * vals.
  * Refused (-EINVAL, vals then undefined): bad grammar, bytes that are not UTF-8, control
  * characters in strings, lone surrogates, "\u0000" (strings never hold NUL), nesting past
  * JSONLINE_MAX_DEPTH. Returns 0 or -EINVAL. Thread-safe; allocates nothing. */

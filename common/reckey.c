@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const char *const type_names[] = {
-    [REC_USAGE] = "usage", [REC_STAFFING] = "staffing", [REC_SHIFTS] = "shifts",
-    [REC_ABSENCES] = "absences", [REC_EHR] = "ehr", [REC_TRAINING] = "training",
+    [REC_USAGE] = "usage",       [REC_STAFFING] = "staffing", [REC_SHIFTS] = "shifts",
+    [REC_ABSENCES] = "absences", [REC_EHR] = "ehr",           [REC_TRAINING] = "training",
 };
 
 const char *rec_type_name(int type)
@@ -111,15 +111,10 @@ int reckey_check(int type, const uint8_t *key, size_t len)
     case REC_USAGE:
         return len >= 18 && key[0] >= 1 && key[0] <= 64 && len == 17u + key[0] ? 0 : -EINVAL;
     case REC_STAFFING:
-    case REC_EHR:
-        return len == 20 ? 0 : -EINVAL;
-    case REC_SHIFTS:
-        return len == 24 ? 0 : -EINVAL;
-    case REC_ABSENCES:
-        return len == 21 && key[20] >= 1 && key[20] <= 3 ? 0 : -EINVAL;
-    case REC_TRAINING:
-        return len >= 21 && len <= 148 ? 0 : -EINVAL;
-    default:
-        return -EINVAL;
+    case REC_EHR: return len == 20 ? 0 : -EINVAL;
+    case REC_SHIFTS: return len == 24 ? 0 : -EINVAL;
+    case REC_ABSENCES: return len == 21 && key[20] >= 1 && key[20] <= 3 ? 0 : -EINVAL;
+    case REC_TRAINING: return len >= 21 && len <= 148 ? 0 : -EINVAL;
+    default: return -EINVAL;
     }
 }

@@ -52,8 +52,7 @@ static int digits(const char *s, int n, int *v)
 
 static int parse_ymd(const char *s, int *y, int *m, int *d)
 {
-    if (digits(s, 4, y) || s[4] != '-' || digits(s + 5, 2, m) || s[7] != '-' ||
-        digits(s + 8, 2, d))
+    if (digits(s, 4, y) || s[4] != '-' || digits(s + 5, 2, m) || s[7] != '-' || digits(s + 8, 2, d))
         return -EINVAL;
     if (*m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m))
         return -EINVAL;
@@ -102,8 +101,8 @@ int parse_rfc3339(const char *s, size_t len, int64_t *instant, int32_t *local_da
         i++;
     } else if (i + 6 <= len && (s[i] == '+' || s[i] == '-')) {
         int oh, om;
-        if (digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || digits(s + i + 4, 2, &om) ||
-            oh > 23 || om > 59)
+        if (digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || digits(s + i + 4, 2, &om) || oh > 23 ||
+            om > 59)
             return -EINVAL;
         offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
         i += 6;
