@@ -336,7 +336,7 @@ static int open_state(struct agent *a)
         return rc;
     }
     struct spool_opts so = {.max_bytes = a->cfg.spool_max_bytes,
-                            .fsync = a->cfg.fsync == SPOOL_FSYNC_ALWAYS,
+                            .fsync = a->cfg.fsync,
                             .fsync_interval_ms = a->cfg.fsync_interval_ms};
     if ((rc = spool_open(&a->spool, a->spool_dir, &so))) {
         log_error("%s: cannot open the spool: %s", a->spool_dir, strerror(-rc));

@@ -91,6 +91,57 @@ static int sync_dirty(struct spool *sp)
     return rc;
 }
 
+static struct seg *find_seg(struct spool *sp, uint64_t no);
+
+/* sync_dirty for the interval timer: a second's worth of appends can take a while to
+ * flush, so the lock is released meanwhile and neither the sender nor the readers wait on
+ * it. Lock held on entry and on return. Each segment is synced through a duplicate of its
+ * descriptor, so one the sender closes meanwhile is still synced safely; an append
+ * meanwhile marks its segment dirty again, for the next sync. */
+static int sync_dirty_unlocked(struct spool *sp)
+{
+    struct pending {
+        int fd;
+        uint64_t no;
+    } *v = xcalloc(sp->nsegs + 1, sizeof *v);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < sp->nsegs; i++) {
+        struct seg *g = &sp->segs[i];
+        if (!g->dirty)
+            continue;
+        int fd = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) { /* out of descriptors: sync this one with the lock held */
+            if (fdatasync(g->fd) && !rc)
+                rc = -errno;
+            else
+                g->dirty = false;
+            continue;
+        }
+        v[n++] = (struct pending){.fd = fd, .no = g->no};
+        g->dirty = false;
+    }
+    sp->synced_ms = mono_ms();
+    pthread_mutex_unlock(&sp->mu);
+    for (size_t i = 0; i < n; i++) {
+        if (fdatasync(v[i].fd)) {
+            if (!rc)
+                rc = -errno;
+        } else {
+            v[i].no = UINT64_MAX; /* synced */
+        }
+        close(v[i].fd);
+    }
+    pthread_mutex_lock(&sp->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct seg *g = v[i].no == UINT64_MAX ? NULL : find_seg(sp, v[i].no);
+        if (g)
+            g->dirty = true;
+    }
+    xfree(v);
+    return rc;
+}
+
 static void put_u32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -433,9 +484,7 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     rc = pwrite_all(g->fd, buf, ENTRY_HEAD + plen, g->size);
     if (!rc) {
         g->dirty = true;
-        if (sp->o.fsync == SPOOL_FSYNC_ALWAYS ||
-            (sp->o.fsync == SPOOL_FSYNC_INTERVAL &&
-             mono_ms() - sp->synced_ms >= sp->o.fsync_interval_ms))
+        if (sp->o.fsync == SPOOL_FSYNC_ALWAYS)
             rc = sync_dirty(sp);
     }
     if (rc) {
@@ -451,6 +500,14 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     g->last_seq = s;
     sp->next_seq = s + 1;
     *seq = s;
+    /* Interval mode: the batch is in the spool now; a failed sync leaves its segments
+     * dirty for the next one and does not undo this append. */
+    if (sp->o.fsync == SPOOL_FSYNC_INTERVAL &&
+        mono_ms() - sp->synced_ms >= sp->o.fsync_interval_ms) {
+        int src = sync_dirty_unlocked(sp);
+        if (src)
+            log_error("spool: sync: %s", strerror(-src));
+    }
 out:
     pthread_mutex_unlock(&sp->mu);
     xfree(buf);
@@ -562,7 +619,7 @@ int spool_tick(struct spool *sp)
     pthread_mutex_lock(&sp->mu);
     int rc = 0;
     if (mono_ms() - sp->synced_ms >= sp->o.fsync_interval_ms)
-        rc = sync_dirty(sp);
+        rc = sync_dirty_unlocked(sp);
     pthread_mutex_unlock(&sp->mu);
     return rc;
 }

@@ -12,7 +12,7 @@ pkgs=(
   libinih-dev libjansson-dev libcsv-dev
   zlib1g-dev libzstd-dev libsnappy-dev libisal-dev
   libcmocka-dev
-  curl prometheus chromium libxml2-utils openssl time bc jq
+  curl prometheus chromium libxml2-utils openssl time bc jq strace
 )
 
 missing=()
