@@ -185,7 +185,7 @@ done
   echo "  pseudonymising, spooling and sending; the aggregator spends $(col_median 5 "$tmp/agent.always") s checking,"
   echo "  keying and writing the records, and waits on its synced RocksDB batches."
   echo "- \`fsync = interval\` saves the agent's per-batch fsync: its wall time here was"
-  echo "  $(echo "scale=2; $wi / $wa" | bc) of \`always\`'s. The saving grows with the cost of an fsync (network or"
+  echo "  $(printf "%.2f" "$(echo "scale=4; $wi / $wa" | bc)") of \`always\`'s. The saving grows with the cost of an fsync (network or"
   echo "  spinning disks); the loss window it opens is in docs/agent.md."
   echo "- Every run starts after \`sync\`, so write-back left by db_bench or an earlier run"
   echo "  does not land in the agent's figures. The machine is shared: take small differences"
