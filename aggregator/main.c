@@ -17,6 +17,7 @@
 #include "aggregator/selfmetrics.h"
 #include "aggregator/snapshot.h"
 #include "aggregator/store.h"
+#include "aggregator/tokens.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 
@@ -38,7 +39,8 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  -c, --config FILE   configuration (INI)\n"
-            "      --check         validate the configuration and exit (0, or 78 on error)\n"
+            "      --check         validate the configuration and the tokens files, and exit\n"
+            "                      (0, or 78 on error)\n"
             "  -v, --verbose       debug logging\n"
             "  -h, --help          this text\n"
             "      --version       print the version\n"
@@ -120,6 +122,21 @@ out:
     return rc;
 }
 
+/* --check reads the tokens files as the daemon will: 0, or EX_CONFIG with err set. */
+static int check_tokens(const struct agg_config *cfg, char *err, size_t errlen)
+{
+    struct tokens *t = tokens_load(cfg->tokens_file, 1, err, errlen);
+    if (!t)
+        return EX_CONFIG;
+    tokens_free(t);
+    if (cfg->read_tokens_file) {
+        if (!(t = tokens_load(cfg->read_tokens_file, 0, err, errlen)))
+            return EX_CONFIG;
+        tokens_free(t);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     log_set_prog("cadre-aggregator");
@@ -161,8 +178,11 @@ int main(int argc, char **argv)
     int rc;
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: remote_write uses libcurl */
     if (check) {
-        printf("%s: ok\n", config);
-        rc = 0;
+        rc = check_tokens(&cfg, err, sizeof err);
+        if (rc)
+            log_error("%s", err);
+        else
+            printf("%s: ok\n", config);
     } else {
         rc = run_daemon(&cfg);
     }

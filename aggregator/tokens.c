@@ -45,6 +45,19 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
             tokens_free(t);
             return NULL;
         }
+        if (with_ids) { /* the token says who the agent is: one token, one agent */
+            const char *owner = tokens_lookup(t, b, strlen(b));
+            if (owner && strcmp(owner, a) != 0) {
+                snprintf(err, errlen,
+                         "%s:%d: agent %s has the token of agent %s; each agent needs its own "
+                         "token",
+                         path, lineno, a, owner);
+                fclose(f);
+                free(line);
+                tokens_free(t);
+                return NULL;
+            }
+        }
         xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
         struct entry *e = &t->e[t->n++];
         e->id = xstrdup(with_ids ? a : "");

@@ -7,8 +7,9 @@
 struct tokens;
 
 /* Loads the file at path; '#' starts a comment line, blank lines are skipped. With
- * with_ids each line is "id token", else the first word is the token. Returns NULL with
- * a message in err on error. Caller frees with tokens_free(). */
+ * with_ids each line is "id token", else the first word is the token; with ids, a token
+ * given to two different ids is an error (the token is how an agent is known). Returns
+ * NULL with a message in err on error. Caller frees with tokens_free(). */
 struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t errlen);
 void tokens_free(struct tokens *t);
 

@@ -3,8 +3,9 @@
  * Byte 0 picks the kind (odd: agent tokens "id token", even: reader tokens "token"); the
  * rest is the file. A reference reading of the same text (lines split at '\n', cut at a
  * NUL byte, words split at space, tab and CR, '#' first word = comment) decides whether the
- * file is valid; tokens_load must agree, and then tokens_lookup of every token must give
- * the id of its first line ("" for readers), and of a token with one more byte nothing.
+ * file is valid (for agent tokens, no token given to two different ids); tokens_load must
+ * agree, and then tokens_lookup of every token must give the id of its first line ("" for
+ * readers), and of a token with one more byte nothing.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,24 @@ static void split(const char *p, size_t n, struct line *l)
     }
 }
 
+/* The first line of text[0..end) (a comment or blank line never) whose token is tok; 1 and
+ * *out when there is one. */
+static int first_with_token(const char *text, size_t end, int with_ids, const char *tok,
+                            size_t tl, struct line *out)
+{
+    for (size_t off = 0; off < end;) {
+        const char *nl = memchr(text + off, '\n', end - off);
+        size_t n = (nl ? (size_t)(nl - text) : end) - off;
+        split(text + off, n, out);
+        off += n + 1;
+        if (out->nw == 0 || out->w[0][0] == '#' || out->nw <= with_ids)
+            continue;
+        if (out->wl[with_ids] == tl && memcmp(out->w[with_ids], tok, tl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 8192)
@@ -77,6 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         if (with_ids ? l.nw != 2 || !str_is_ident(l.w[0], l.wl[0]) : l.nw != 1)
             valid = 0;
+        /* An agent token given before to another agent. */
+        struct line o;
+        if (valid && with_ids && first_with_token(text, off - n - 1, 1, l.w[1], l.wl[1], &o) &&
+            (o.wl[0] != l.wl[0] || memcmp(o.w[0], l.w[0], l.wl[0])))
+            valid = 0;
     }
     if (!t) {
         if (valid)
@@ -97,19 +121,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         const char *tok = l.w[with_ids], *want = with_ids ? l.w[0] : "";
         size_t tl = l.wl[with_ids], wl = with_ids ? l.wl[0] : 0;
-        /* The first line with this token wins. */
-        for (size_t o2 = 0; o2 < off;) {
-            const char *nl2 = memchr(text + o2, '\n', len - o2);
-            size_t n2 = (nl2 ? (size_t)(nl2 - text) : len) - o2;
-            struct line l2;
-            split(text + o2, n2, &l2);
-            o2 += n2 + 1;
-            if (l2.nw == 0 || l2.w[0][0] == '#' || l2.wl[with_ids] != tl ||
-                memcmp(l2.w[with_ids], tok, tl))
-                continue;
+        /* The first line with this token wins (for agents, the same agent's). */
+        struct line l2;
+        if (first_with_token(text, off - n - 1, with_ids, tok, tl, &l2))
             want = with_ids ? l2.w[0] : "", wl = with_ids ? l2.wl[0] : 0;
-            break;
-        }
         const char *id = tokens_lookup(t, tok, tl);
         if (!id || strlen(id) != wl || memcmp(id, want, wl))
             fail("a token of the file does not give its id", id ? id : "(not found)");

@@ -24,6 +24,20 @@ printf '[aggregator]\ntokens_file = x\nlistn = a\n' > "$T/unk.ini"
 "$BIN/cadre-aggregator" --check --config "$T/unk.ini" 2>"$T/unk.err"
 check_eq "$?" 78 "unknown key refused"
 check_grep "unk.ini:3: unknown key 'listn'" "$T/unk.err" "names the unknown key"
+# The token says which agent sent a batch, so two agents cannot share one.
+printf 'north-1 tok-1\n# a comment\nsouth-1 tok-1\n' > "$T/shared.tokens"
+sed "s#^tokens_file = .*#tokens_file = $T/shared.tokens#; /min_group_size/d" "$T/bad.ini" > "$T/shared.ini"
+"$BIN/cadre-aggregator" --check --config "$T/shared.ini" 2>"$T/shared.err"
+check_eq "$?" 78 "a token shared by two agents refused by --check"
+check_grep 'shared.tokens:3: agent south-1 has the token of agent north-1' "$T/shared.err" \
+  "names the line and both agents"
+printf 'north-1 tok-1\nnorth-1 tok-1\nsouth-1 tok-2\n' > "$T/shared.tokens"
+"$BIN/cadre-aggregator" --check --config "$T/shared.ini" >/dev/null 2>"$T/shared.err"
+check_eq "$?" 0 "a line repeated for the same agent is accepted"
+printf '[aggregator]\ndb_path = %s/db\ntokens_file = %s/missing.tokens\n' "$T" "$T" > "$T/nofile.ini"
+"$BIN/cadre-aggregator" --check --config "$T/nofile.ini" 2>"$T/nofile.err"
+check_eq "$?" 78 "a missing tokens file refused by --check"
+check_grep 'missing.tokens: cannot open' "$T/nofile.err" "names the tokens file"
 
 # Plain HTTP with read tokens.
 port=$(free_port)
