@@ -57,8 +57,8 @@ static void split(const char *p, size_t n, struct line *l)
 
 /* The first line of text[0..end) (a comment or blank line never) whose token is tok; 1 and
  * *out when there is one. */
-static int first_with_token(const char *text, size_t end, int with_ids, const char *tok,
-                            size_t tl, struct line *out)
+static int first_with_token(const char *text, size_t end, int with_ids, const char *tok, size_t tl,
+                            struct line *out)
 {
     for (size_t off = 0; off < end;) {
         const char *nl = memchr(text + off, '\n', end - off);
