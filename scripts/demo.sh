@@ -36,8 +36,14 @@ metric_sum() { # sums every sample of a metric family in a /metrics body
 }
 
 # An awk prelude: split_csv() fills f[1..n] from one RFC 4180 line (quoted commas and
-# doubled quotes); show() prints ratios as percentages and *_seconds as seconds.
+# doubled quotes); show() prints ratios as percentages and *_seconds as seconds; pad()
+# pads to a width in characters, not bytes (awk runs with LC_ALL=C, so names such as
+# "Médecine" count their UTF-8 continuation bytes out).
 csv_awk='
+function pad(s, w,   t) {
+  t = s
+  return s sprintf("%*s", w - (length(s) - gsub(/[\200-\277]/, "", t)), "")
+}
 function split_csv(line,   i, c, q, n, cur) {
   n = 1; cur = ""; q = 0
   for (i = 1; i <= length(line); i++) {
@@ -157,11 +163,11 @@ INI
   echo
   echo "Headline KPIs, last 28 days (as of 2026-09-30; burnout figures are workload proxies)"
   curl -s "http://127.0.0.1:$port/api/v1/kpis?window=28d&by=org&format=csv" |
-    awk "$csv_awk"'NR > 1 { split_csv($0); if (f[8] == "false") printf "  %-34s %s\n", f[2], show(f[2], f[5]) }'
+    LC_ALL=C awk "$csv_awk"'NR > 1 { split_csv($0); if (f[8] == "false") printf "  %s %s\n", pad(f[2], 34), show(f[2], f[5]) }'
   echo
   echo "Adoption by department (28 days)"
   curl -s "http://127.0.0.1:$port/api/v1/kpis?window=28d&by=department&format=csv" |
-    awk "$csv_awk"'NR > 1 { split_csv($0); if (f[2] == "adoption_ratio") printf "  %-34s %s\n", f[4], (f[8] == "true" ? "suppressed" : show(f[2], f[5])) }'
+    LC_ALL=C awk "$csv_awk"'NR > 1 { split_csv($0); if (f[2] == "adoption_ratio") printf "  %s %s\n", pad(f[4], 34), (f[8] == "true" ? "suppressed" : show(f[2], f[5])) }'
   echo
   echo "Look at:"
   echo "  http://127.0.0.1:$port/metrics"
