@@ -442,17 +442,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static int load_tokens(struct http_server *h, char *err, size_t errlen)
 {
-    struct tokens *agents = tokens_load(h->cfg->tokens_file, 1, err, errlen);
-    if (!agents)
-        return -EINVAL;
-    struct tokens *readers = NULL;
-    if (h->cfg->read_tokens_file) {
-        readers = tokens_load(h->cfg->read_tokens_file, 0, err, errlen);
-        if (!readers) {
-            tokens_free(agents);
-            return -EINVAL;
-        }
-    }
+    struct tokens *agents, *readers;
+    int rc = tokens_load_files(h->cfg->tokens_file, h->cfg->read_tokens_file, &agents, &readers,
+                               err, errlen);
+    if (rc)
+        return rc;
     pthread_rwlock_wrlock(&h->tokens_lock);
     struct tokens *oa = h->agents, *orr = h->readers;
     h->agents = agents;

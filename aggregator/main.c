@@ -125,15 +125,11 @@ out:
 /* --check reads the tokens files as the daemon will: 0, or EX_CONFIG with err set. */
 static int check_tokens(const struct agg_config *cfg, char *err, size_t errlen)
 {
-    struct tokens *t = tokens_load(cfg->tokens_file, 1, err, errlen);
-    if (!t)
+    struct tokens *agents, *readers;
+    if (tokens_load_files(cfg->tokens_file, cfg->read_tokens_file, &agents, &readers, err, errlen))
         return EX_CONFIG;
-    tokens_free(t);
-    if (cfg->read_tokens_file) {
-        if (!(t = tokens_load(cfg->read_tokens_file, 0, err, errlen)))
-            return EX_CONFIG;
-        tokens_free(t);
-    }
+    tokens_free(agents);
+    tokens_free(readers);
     return 0;
 }
 

@@ -40,23 +40,15 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
         if ((with_ids && (!b || !str_is_ident(a, strlen(a)))) || strtok_r(NULL, " \t\r\n", &save)) {
             snprintf(err, errlen, "%s:%d: expected \"%s\"", path, lineno,
                      with_ids ? "agent_id token" : "token");
-            fclose(f);
-            free(line);
-            tokens_free(t);
-            return NULL;
+            goto fail;
         }
-        if (with_ids) { /* the token says who the agent is: one token, one agent */
-            const char *owner = tokens_lookup(t, b, strlen(b));
-            if (owner && strcmp(owner, a) != 0) {
-                snprintf(err, errlen,
-                         "%s:%d: agent %s has the token of agent %s; each agent needs its own "
-                         "token",
-                         path, lineno, a, owner);
-                fclose(f);
-                free(line);
-                tokens_free(t);
-                return NULL;
-            }
+        /* The token says who the agent is: one token, one agent. */
+        const char *owner = with_ids ? tokens_lookup(t, b, strlen(b)) : NULL;
+        if (owner && strcmp(owner, a) != 0) {
+            snprintf(err, errlen,
+                     "%s:%d: agent %s has the token of agent %s; each agent needs its own token",
+                     path, lineno, a, owner);
+            goto fail;
         }
         xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
         struct entry *e = &t->e[t->n++];
@@ -67,6 +59,25 @@ struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t err
     fclose(f);
     free(line);
     return t;
+fail:
+    fclose(f);
+    free(line);
+    tokens_free(t);
+    return NULL;
+}
+
+int tokens_load_files(const char *agents_path, const char *readers_path, struct tokens **agents,
+                      struct tokens **readers, char *err, size_t errlen)
+{
+    *readers = NULL;
+    if (!(*agents = tokens_load(agents_path, 1, err, errlen)))
+        return -EINVAL;
+    if (readers_path && !(*readers = tokens_load(readers_path, 0, err, errlen))) {
+        tokens_free(*agents);
+        *agents = NULL;
+        return -EINVAL;
+    }
+    return 0;
 }
 
 void tokens_free(struct tokens *t)

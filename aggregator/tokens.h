@@ -13,6 +13,11 @@ struct tokens;
 struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t errlen);
 void tokens_free(struct tokens *t);
 
+/* Both files of the aggregator: the agents' tokens ("id token") and, when readers_path is
+ * set, the readers' (else *readers = NULL). 0, or -EINVAL with err set and nothing kept. */
+int tokens_load_files(const char *agents_path, const char *readers_path, struct tokens **agents,
+                      struct tokens **readers, char *err, size_t errlen);
+
 /* The id owning token (len bytes), "" for a reader token, or NULL when no entry matches.
  * Compares in constant time per entry. */
 const char *tokens_lookup(const struct tokens *t, const char *token, size_t len);
