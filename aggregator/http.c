@@ -14,11 +14,12 @@
 #include <zlib.h>
 
 #include "aggregator/export_cmd.h"
-#include "aggregator/selfmetrics.h"
+#include "aggregator/metrics.h"
 #include "aggregator/tokens.h"
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "common/xalloc.h"
+#include "exporters/kpi_catalogue.h"
 #include "exporters/prom.h"
 #include "exporters/rows.h"
 
@@ -235,19 +236,18 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
 {
     struct sbuf b = {0};
     struct snapshot *s = snapshot_acquire(h->ref);
-    if (s)
-        sbuf_add(&b, s->kpi_text, s->kpi_len);
     struct ingest_stats st;
     ingest_stats(h->ing, &st);
-    selfmetrics_render(&b, &st, s);
-    rwpush_render(h->rw, &b);
+    struct rw_stats rw;
+    struct metrics_inputs in = {
+        .refresh = s ? &s->stats : NULL,
+        .ingest = &st,
+        .rw = rwpush_stats(h->rw, &rw) ? &rw : NULL,
+        .oversize_scrapes = __atomic_load_n(&h->metrics_oversize, __ATOMIC_RELAXED),
+    };
+    metrics_render(&b, &in);
     ingest_stats_free(&st);
     snapshot_release(h->ref, s);
-    prom_family(&b, "cadre_metrics_oversize_scrapes_total", "counter",
-                "Scrapes whose /metrics body passed 8 MiB (too many groups or windows).");
-    prom_sample(&b, "cadre_metrics_oversize_scrapes_total",
-                (double)__atomic_load_n(&h->metrics_oversize, __ATOMIC_RELAXED),
-                (const char *)NULL);
     if (b.len > METRICS_WARN_BYTES) {
         __atomic_add_fetch(&h->metrics_oversize, 1, __ATOMIC_RELAXED);
         log_warn("/metrics body is %zu bytes (over 8 MiB): consider fewer breakdowns", b.len);
@@ -271,12 +271,16 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
     return reply(c, 200, PROM_CONTENT_TYPE, p, len);
 }
 
-static int known_by(const char *by)
+/* 400 naming every breakdown of the catalogue. */
+static enum MHD_Result reply_bad_by(struct MHD_Connection *c)
 {
-    for (const char *const *b = kpi_breakdowns; *b; b++)
-        if (strcmp(*b, by) == 0)
-            return 1;
-    return 0;
+    struct sbuf b = {0};
+    sbuf_adds(&b, "by must be one of ");
+    for (int i = 0; i < KPI_BY_COUNT; i++)
+        sbuf_printf(&b, "%s%s", i ? ", " : "", kpi_by_name(i));
+    enum MHD_Result r = reply_text(c, 400, b.p);
+    sbuf_free(&b);
+    return r;
 }
 
 static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *c)
@@ -286,43 +290,17 @@ static enum MHD_Result serve_kpis(struct http_server *h, struct MHD_Connection *
     const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     if (!window)
         return reply_text(c, 400, "window is required: Nd (1 <= N <= 730) or YYYYQn");
-    if (by && !known_by(by))
-        return reply_text(c, 400,
-                          "by must be one of org, site, department, role, tool, "
-                          "hybrid_role, adoption_cohort");
+    if (by && kpi_by_parse(by) < 0)
+        return reply_bad_by(c);
     if (format && strcmp(format, "json") && strcmp(format, "csv"))
         return reply_text(c, 400, "format must be json or csv");
-    struct snapshot *s = snapshot_acquire(h->ref);
-    if (!s)
-        return reply_text(c, 503, "KPIs are not computed yet; retry in a few seconds");
-    int32_t ws, we;
+    struct kpi_table t;
     char err[160];
-    if (kpi_window_parse(window, s->params.as_of, &ws, &we, err, sizeof err)) {
-        snapshot_release(h->ref, s);
+    int rc = snapshot_query(h->ref, h->model, window, &t, err, sizeof err);
+    if (rc == -EAGAIN)
+        return reply_text(c, 503, "KPIs are not computed yet; retry in a few seconds");
+    if (rc)
         return reply_text(c, 400, err);
-    }
-    /* A /metrics window comes from the snapshot, so the API agrees with /metrics; any other
-     * window is computed now from the live model. */
-    struct kpi_table t = {.as_of = s->params.as_of};
-    int from_snapshot = 0;
-    for (const char *const *w = snapshot_windows; *w; w++)
-        from_snapshot |= strcmp(*w, window) == 0;
-    if (from_snapshot) {
-        for (size_t i = 0; i < s->table.n; i++) {
-            const struct kpi_row *r = &s->table.rows[i];
-            if (strcmp(r->window, window) == 0) {
-                struct kpi_row *c =
-                    kpi_table_add(&t, r->kpi, r->window, r->by, r->group, r->numerator,
-                                  r->denominator, r->persons, r->window_start, r->window_end);
-                c->suppressed = r->suppressed;
-            }
-        }
-    } else {
-        kpi_model_rdlock(h->model);
-        kpi_compute_window(h->model, &s->params, window, &t);
-        kpi_model_unlock(h->model);
-    }
-    snapshot_release(h->ref, s);
     struct rows_opts o = {.by = by};
     struct sbuf b = {0};
     int csv = format && strcmp(format, "csv") == 0;

@@ -1,4 +1,4 @@
-/* kpi.c - the KPI engine's driver: windows, group accumulators, population groups. */
+/* kpi.c - the KPI engine's driver: windows, the family table, suppression. */
 #include "aggregator/kpi.h"
 
 #include <errno.h>
@@ -6,12 +6,19 @@
 #include <string.h>
 
 #include "aggregator/config.h"
-#include "aggregator/kpi_internal.h"
+#include "aggregator/kpi_family.h"
+#include "aggregator/suppress.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
-const char *const kpi_breakdowns[] = {"org",  "site",        "department",      "role",
-                                      "tool", "hybrid_role", "adoption_cohort", NULL};
+/* The families, run in this order over each window. */
+static const struct kpi_family *const families[] = {
+    &kpi_family_adoption,
+    &kpi_family_load,
+    &kpi_family_retention,
+    &kpi_family_literacy,
+};
+#define NFAMILIES (sizeof families / sizeof *families)
 
 int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char *err, size_t errlen)
 {
@@ -50,113 +57,6 @@ int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char 
     return -EINVAL;
 }
 
-void groups_init(struct groups *g, const struct kpi_model *m, int with_cohort)
-{
-    memset(g, 0, sizeof *g);
-    g->site = xcalloc(m->sites.n + 1, sizeof *g->site);
-    g->dept = xcalloc(m->depts.n + 1, sizeof *g->dept);
-    g->role = xcalloc(m->roles.n + 1, sizeof *g->role);
-    g->with_cohort = with_cohort;
-}
-
-void groups_free(struct groups *g)
-{
-    xfree(g->site);
-    xfree(g->dept);
-    xfree(g->role);
-}
-
-void cell_add(struct cell *c, double num, double den, uint32_t person)
-{
-    c->num += num;
-    c->den += den;
-    if (person && c->stamp != person) {
-        c->stamp = person;
-        c->persons++;
-    }
-}
-
-void groups_add(struct groups *g, const struct episode *ep, double num, double den, uint32_t person)
-{
-    cell_add(&g->org, num, den, person);
-    cell_add(&g->site[ep->site], num, den, person);
-    cell_add(&g->dept[ep->dept], num, den, person);
-    cell_add(&g->role[ep->role], num, den, person);
-}
-
-void groups_add_cohort(struct groups *g, int adopter, double num, double den, uint32_t person)
-{
-    cell_add(&g->cohort[adopter ? 1 : 0], num, den, person);
-}
-
-static void scale_cells(struct cell *c, size_t n, const double *f)
-{
-    for (size_t i = 0; i < n; i++) {
-        c[i].num = c[i].num * f[0] / f[1];
-        c[i].den = c[i].den * f[2] / f[3];
-    }
-}
-
-void groups_scale(struct groups *g, const struct kpi_model *m, double nmul, double ndiv,
-                  double dmul, double ddiv)
-{
-    const double f[] = {nmul, ndiv, dmul, ddiv};
-    scale_cells(&g->org, 1, f);
-    scale_cells(g->site, m->sites.n, f);
-    scale_cells(g->dept, m->depts.n, f);
-    scale_cells(g->role, m->roles.n, f);
-    scale_cells(g->cohort, 2, f);
-}
-
-void cells_emit(const struct cell *c, size_t n, const struct strtab *tab, const struct kwin *w,
-                const char *kpi, const char *by)
-{
-    for (size_t i = 0; i < n; i++)
-        if (c[i].den > 0)
-            kpi_table_add(w->t, kpi, w->name, by, tab ? tab->str[i] : "all", c[i].num, c[i].den,
-                          c[i].persons, w->s, w->e);
-}
-
-void groups_emit(const struct groups *g, const struct kwin *w, const char *kpi)
-{
-    cells_emit(&g->org, 1, NULL, w, kpi, "org");
-    cells_emit(g->site, w->m->sites.n, &w->m->sites, w, kpi, "site");
-    cells_emit(g->dept, w->m->depts.n, &w->m->depts, w, kpi, "department");
-    cells_emit(g->role, w->m->roles.n, &w->m->roles, w, kpi, "role");
-    if (g->with_cohort) {
-        static const char *const names[] = {"non_adopter", "adopter"};
-        for (int i = 0; i < 2; i++)
-            if (g->cohort[i].den > 0)
-                kpi_table_add(w->t, kpi, w->name, "adoption_cohort", names[i], g->cohort[i].num,
-                              g->cohort[i].den, g->cohort[i].persons, w->s, w->e);
-    }
-}
-
-int person_active(const struct kwin *w, const struct person *p)
-{
-    for (uint32_t i = 0; i < p->nact; i++) {
-        int32_t d = p->act[i].day;
-        if (d >= w->s && d <= w->e && kpi_episode_on(p, d))
-            return 1;
-    }
-    return 0;
-}
-
-const struct episode *population_group(const struct kwin *w, const struct person *p)
-{
-    /* Last employed day in W: the latest min(end, e) over episodes overlapping W. */
-    int32_t last = INT32_MIN;
-    for (uint32_t i = 0; i < p->neps; i++) {
-        const struct episode *ep = &p->eps[i];
-        if (ep->start <= w->e && ep->end >= w->s) {
-            int32_t d = ep->end < w->e ? ep->end : w->e;
-            if (d > last)
-                last = d;
-        }
-    }
-    return last == INT32_MIN ? NULL : kpi_episode_on(p, last);
-}
-
 void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, const char *window,
                         struct kpi_table *t)
 {
@@ -166,13 +66,11 @@ void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, c
         return;
     /* The window's rows are built and suppressed on their own, then appended. */
     struct kpi_table win = {.as_of = p->as_of};
-    struct kwin w = {.m = m, .p = p, .name = window, .s = s, .e = e, .t = &win};
-    kpi_adoption(&w);
-    kpi_burnout(&w);
-    kpi_retention(&w);
-    kpi_literacy(&w);
+    struct kpi_window w = {.m = m, .p = p, .name = window, .s = s, .e = e, .t = &win};
+    for (size_t f = 0; f < NFAMILIES; f++)
+        families[f]->compute(&w);
     kpi_table_sort(&win);
-    kpi_suppress(&w);
+    suppress_window(&w);
     if (win.n) {
         xgrow((void **)&t->rows, &t->cap, t->n + win.n, sizeof *t->rows);
         memcpy(t->rows + t->n, win.rows, win.n * sizeof *win.rows);

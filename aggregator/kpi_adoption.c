@@ -1,7 +1,7 @@
 /* kpi_adoption.c - adoption, engagement, per-tool adoption and AI-output outcome ratios. */
 #include <string.h>
 
-#include "aggregator/kpi_internal.h"
+#include "aggregator/kpi_family.h"
 #include "common/xalloc.h"
 
 /* Per-tool tallies of one person in W. */
@@ -10,20 +10,20 @@ struct tool_tally {
     int active;
 };
 
-void kpi_adoption(const struct kwin *w)
+static void adoption_compute(const struct kpi_window *w)
 {
     const struct kpi_model *m = w->m;
-    struct groups adopt, engaged, acc, edit, rej;
-    groups_init(&adopt, m, 0);
-    groups_init(&engaged, m, 0);
-    groups_init(&acc, m, 0);
-    groups_init(&edit, m, 0);
-    groups_init(&rej, m, 0);
+    struct kpi_groups adopt, engaged, acc, edit, rej;
+    kpi_groups_init(&adopt, m, 0);
+    kpi_groups_init(&engaged, m, 0);
+    kpi_groups_init(&acc, m, 0);
+    kpi_groups_init(&edit, m, 0);
+    kpi_groups_init(&rej, m, 0);
     size_t nt = m->tools.n;
-    struct cell *tool_adopt = xcalloc(nt + 1, sizeof *tool_adopt);
-    struct cell *tool_acc = xcalloc(nt + 1, sizeof *tool_acc);
-    struct cell *tool_edit = xcalloc(nt + 1, sizeof *tool_edit);
-    struct cell *tool_rej = xcalloc(nt + 1, sizeof *tool_rej);
+    struct kpi_cell *tool_adopt = xcalloc(nt + 1, sizeof *tool_adopt);
+    struct kpi_cell *tool_acc = xcalloc(nt + 1, sizeof *tool_acc);
+    struct kpi_cell *tool_edit = xcalloc(nt + 1, sizeof *tool_edit);
+    struct kpi_cell *tool_rej = xcalloc(nt + 1, sizeof *tool_rej);
     struct tool_tally *tally = xcalloc(nt + 1, sizeof *tally);
     int64_t population = 0;
     /* Engaged: active on at least ceil(days(W) / 7) distinct days. */
@@ -31,7 +31,7 @@ void kpi_adoption(const struct kwin *w)
 
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
-        const struct episode *g = population_group(w, p);
+        const struct episode *g = kpi_population_group(p, w->s, w->e);
         if (!g)
             continue;
         population++;
@@ -52,13 +52,13 @@ void kpi_adoption(const struct kwin *w)
                 any[o] += a->events[o];
             }
         }
-        groups_add(&adopt, g, days > 0, 1, pi + 1);
-        groups_add(&engaged, g, days >= need_days, 1, pi + 1);
+        kpi_groups_add(&adopt, g, days > 0, 1, pi + 1);
+        kpi_groups_add(&engaged, g, days >= need_days, 1, pi + 1);
         int64_t with_outcome = any[OUT_ACCEPTED] + any[OUT_EDITED] + any[OUT_REJECTED];
         if (with_outcome) {
-            groups_add(&acc, g, (double)any[OUT_ACCEPTED], (double)with_outcome, pi + 1);
-            groups_add(&edit, g, (double)any[OUT_EDITED], (double)with_outcome, pi + 1);
-            groups_add(&rej, g, (double)any[OUT_REJECTED], (double)with_outcome, pi + 1);
+            kpi_groups_add(&acc, g, (double)any[OUT_ACCEPTED], (double)with_outcome, pi + 1);
+            kpi_groups_add(&edit, g, (double)any[OUT_EDITED], (double)with_outcome, pi + 1);
+            kpi_groups_add(&rej, g, (double)any[OUT_REJECTED], (double)with_outcome, pi + 1);
         }
         for (size_t t = 0; t < nt; t++) {
             if (!tally[t].active)
@@ -81,23 +81,25 @@ void kpi_adoption(const struct kwin *w)
             tool_adopt[t].persons = population;
         }
     }
-    groups_emit(&adopt, w, "adoption_ratio");
-    groups_emit(&engaged, w, "engaged_ratio");
-    cells_emit(tool_adopt, nt, &m->tools, w, "tool_adoption_ratio", "tool");
-    groups_emit(&acc, w, "ai_output_accepted_ratio");
-    cells_emit(tool_acc, nt, &m->tools, w, "ai_output_accepted_ratio", "tool");
-    groups_emit(&edit, w, "ai_output_edited_ratio");
-    cells_emit(tool_edit, nt, &m->tools, w, "ai_output_edited_ratio", "tool");
-    groups_emit(&rej, w, "ai_output_rejected_ratio");
-    cells_emit(tool_rej, nt, &m->tools, w, "ai_output_rejected_ratio", "tool");
-    groups_free(&adopt);
-    groups_free(&engaged);
-    groups_free(&acc);
-    groups_free(&edit);
-    groups_free(&rej);
+    kpi_groups_emit(&adopt, w, "adoption_ratio");
+    kpi_groups_emit(&engaged, w, "engaged_ratio");
+    kpi_cells_emit(tool_adopt, nt, &m->tools, w, "tool_adoption_ratio", "tool");
+    kpi_groups_emit(&acc, w, "ai_output_accepted_ratio");
+    kpi_cells_emit(tool_acc, nt, &m->tools, w, "ai_output_accepted_ratio", "tool");
+    kpi_groups_emit(&edit, w, "ai_output_edited_ratio");
+    kpi_cells_emit(tool_edit, nt, &m->tools, w, "ai_output_edited_ratio", "tool");
+    kpi_groups_emit(&rej, w, "ai_output_rejected_ratio");
+    kpi_cells_emit(tool_rej, nt, &m->tools, w, "ai_output_rejected_ratio", "tool");
+    kpi_groups_free(&adopt);
+    kpi_groups_free(&engaged);
+    kpi_groups_free(&acc);
+    kpi_groups_free(&edit);
+    kpi_groups_free(&rej);
     xfree(tool_adopt);
     xfree(tool_acc);
     xfree(tool_edit);
     xfree(tool_rej);
     xfree(tally);
 }
+
+const struct kpi_family kpi_family_adoption = {"adoption", adoption_compute};

@@ -6,7 +6,7 @@
  * fte-millionths x days) and turned into hours and seconds when emitted; the per-person
  * flags compare exactly in 128-bit integers, as SPEC section 5 requires.
  */
-#include "aggregator/kpi_internal.h"
+#include "aggregator/kpi_family.h"
 #include "common/decimal.h"
 #include "common/timeutil.h"
 
@@ -17,7 +17,7 @@
 typedef __int128 i128;
 
 struct burnout {
-    struct groups overtime, sickness, lng, ext, rest, wow8, ehr8, inbox8, risk;
+    struct kpi_groups overtime, sickness, lng, ext, rest, wow8, ehr8, inbox8, risk;
 };
 
 /* One person's totals over W, for the flags. */
@@ -43,17 +43,17 @@ static void on_segment(void *ud, int32_t from, int32_t to, const struct episode 
     int64_t fd = ep->fte_micro * ((int64_t)to - from + 1);
     c->own->fte_days += fd;
     /* Contracted hours are the denominator of overtime and sickness. */
-    groups_add(&c->b->overtime, ep, 0, (double)fd, c->person);
-    groups_add_cohort(&c->b->overtime, c->adopter, 0, (double)fd, c->person);
-    groups_add(&c->b->sickness, ep, 0, (double)fd, c->person);
-    groups_add_cohort(&c->b->sickness, c->adopter, 0, (double)fd, c->person);
+    kpi_groups_add(&c->b->overtime, ep, 0, (double)fd, c->person);
+    kpi_groups_add_cohort(&c->b->overtime, c->adopter, 0, (double)fd, c->person);
+    kpi_groups_add(&c->b->sickness, ep, 0, (double)fd, c->person);
+    kpi_groups_add_cohort(&c->b->sickness, c->adopter, 0, (double)fd, c->person);
 }
 
-static void both(struct groups *g, const struct episode *ep, int adopter, double num, double den,
-                 uint32_t person)
+static void both(struct kpi_groups *g, const struct episode *ep, int adopter, double num,
+                 double den, uint32_t person)
 {
-    groups_add(g, ep, num, den, person);
-    groups_add_cohort(g, adopter, num, den, person);
+    kpi_groups_add(g, ep, num, den, person);
+    kpi_groups_add_cohort(g, adopter, num, den, person);
 }
 
 static int flags_raised(const struct kpi_params *p, const struct own *o)
@@ -74,22 +74,22 @@ static int flags_raised(const struct kpi_params *p, const struct own *o)
     return flags;
 }
 
-void kpi_burnout(const struct kwin *w)
+static void load_compute(const struct kpi_window *w)
 {
     const struct kpi_model *m = w->m;
     struct burnout b;
-    struct groups *all[] = {&b.overtime, &b.sickness, &b.lng,    &b.ext, &b.rest,
-                            &b.wow8,     &b.ehr8,     &b.inbox8, &b.risk};
+    struct kpi_groups *all[] = {&b.overtime, &b.sickness, &b.lng,    &b.ext, &b.rest,
+                                &b.wow8,     &b.ehr8,     &b.inbox8, &b.risk};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        groups_init(all[i], m, 1);
+        kpi_groups_init(all[i], m, 1);
 
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
-        const struct episode *g = population_group(w, p);
+        const struct episode *g = kpi_population_group(p, w->s, w->e);
         if (!g)
             continue; /* never employed in W: nothing of theirs counts */
         uint32_t who = pi + 1;
-        int adopter = person_active(w, p);
+        int adopter = kpi_person_active(p, w->s, w->e);
         struct own own = {0};
         struct seg_ctx c = {.b = &b, .own = &own, .person = who, .adopter = adopter};
         kpi_segments(p, w->s, w->e, on_segment, &c);
@@ -149,20 +149,22 @@ void kpi_burnout(const struct kwin *w)
     /* Units: overtime and sick hours are micro-hours over fte-micro-days x H / 7; EHR sums
      * are micro-minutes x 60 (seconds) over micro-hours / 8. */
     double h = (double)w->p->contract_hours_micro;
-    groups_scale(&b.overtime, m, 1, 1e6, h, 7e12);
-    groups_scale(&b.sickness, m, 1, 1e6, h, 7e12);
-    groups_scale(&b.wow8, m, 60, 1e6, 1, 8e6);
-    groups_scale(&b.ehr8, m, 60, 1e6, 1, 8e6);
-    groups_scale(&b.inbox8, m, 60, 1e6, 1, 8e6);
-    groups_emit(&b.overtime, w, "overtime_ratio");
-    groups_emit(&b.lng, w, "long_shift_ratio");
-    groups_emit(&b.ext, w, "extended_shift_ratio");
-    groups_emit(&b.rest, w, "short_rest_ratio");
-    groups_emit(&b.sickness, w, "sickness_absence_ratio");
-    groups_emit(&b.wow8, w, "wow8_seconds");
-    groups_emit(&b.ehr8, w, "ehr_time8_seconds");
-    groups_emit(&b.inbox8, w, "inbox_time8_seconds");
-    groups_emit(&b.risk, w, "burnout_risk_ratio");
+    kpi_groups_scale(&b.overtime, m, 1, 1e6, h, 7e12);
+    kpi_groups_scale(&b.sickness, m, 1, 1e6, h, 7e12);
+    kpi_groups_scale(&b.wow8, m, 60, 1e6, 1, 8e6);
+    kpi_groups_scale(&b.ehr8, m, 60, 1e6, 1, 8e6);
+    kpi_groups_scale(&b.inbox8, m, 60, 1e6, 1, 8e6);
+    kpi_groups_emit(&b.overtime, w, "overtime_ratio");
+    kpi_groups_emit(&b.lng, w, "long_shift_ratio");
+    kpi_groups_emit(&b.ext, w, "extended_shift_ratio");
+    kpi_groups_emit(&b.rest, w, "short_rest_ratio");
+    kpi_groups_emit(&b.sickness, w, "sickness_absence_ratio");
+    kpi_groups_emit(&b.wow8, w, "wow8_seconds");
+    kpi_groups_emit(&b.ehr8, w, "ehr_time8_seconds");
+    kpi_groups_emit(&b.inbox8, w, "inbox_time8_seconds");
+    kpi_groups_emit(&b.risk, w, "burnout_risk_ratio");
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        groups_free(all[i]);
+        kpi_groups_free(all[i]);
 }
+
+const struct kpi_family kpi_family_load = {"load", load_compute};

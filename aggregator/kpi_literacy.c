@@ -1,7 +1,7 @@
 /* kpi_literacy.c - AI-literacy coverage and AI-champion coverage of departments. */
 #include <string.h>
 
-#include "aggregator/kpi_internal.h"
+#include "aggregator/kpi_family.h"
 #include "common/xalloc.h"
 
 #define HYBRID_AI_CHAMPION 5
@@ -22,11 +22,11 @@ static uint8_t *literacy_courses(const struct kpi_model *m, char **list)
     return ok;
 }
 
-void kpi_literacy(const struct kwin *w)
+static void literacy_compute(const struct kpi_window *w)
 {
     const struct kpi_model *m = w->m;
-    struct groups lit;
-    groups_init(&lit, m, 0);
+    struct kpi_groups lit;
+    kpi_groups_init(&lit, m, 0);
     uint8_t *counts = literacy_courses(m, w->p->literacy_courses);
     uint8_t *staffed = xcalloc(m->depts.n + 1, 1), *champion = xcalloc(m->depts.n + 1, 1);
     int64_t headcount = 0;
@@ -41,23 +41,24 @@ void kpi_literacy(const struct kwin *w)
             const struct completion *c = &p->completions[i];
             literate = c->day <= w->e && counts[c->course];
         }
-        groups_add(&lit, ge, literate, 1, pi + 1);
+        kpi_groups_add(&lit, ge, literate, 1, pi + 1);
         staffed[ge->dept] = 1;
         if (ge->hybrid == HYBRID_AI_CHAMPION)
             champion[ge->dept] = 1;
     }
-    groups_emit(&lit, w, "ai_literacy_ratio");
+    kpi_groups_emit(&lit, w, "ai_literacy_ratio");
     int64_t nd = 0, nc = 0;
     for (size_t d = 0; d < m->depts.n; d++) {
         nd += staffed[d];
         nc += staffed[d] && champion[d];
     }
     /* Not suppressed (a count of departments); its person count is the headcount. */
-    if (nd > 0)
-        kpi_table_add(w->t, "ai_champion_coverage_ratio", w->name, "org", "all", (double)nc,
-                      (double)nd, headcount, w->s, w->e);
-    groups_free(&lit);
+    struct kpi_cell cover = {.num = (double)nc, .den = (double)nd, .persons = headcount};
+    kpi_cell_emit(&cover, w, "ai_champion_coverage_ratio", "org", "all");
+    kpi_groups_free(&lit);
     xfree(counts);
     xfree(staffed);
     xfree(champion);
 }
+
+const struct kpi_family kpi_family_literacy = {"literacy", literacy_compute};

@@ -437,3 +437,28 @@ void kpi_model_unmatched(const struct kpi_model *m, uint64_t out[REC_TYPE_MAX + 
             out[REC_TRAINING] += p->ncompletions;
     }
 }
+
+int kpi_person_active(const struct person *p, int32_t s, int32_t e)
+{
+    for (uint32_t i = 0; i < p->nact; i++) {
+        int32_t d = p->act[i].day;
+        if (d >= s && d <= e && kpi_episode_on(p, d))
+            return 1;
+    }
+    return 0;
+}
+
+const struct episode *kpi_population_group(const struct person *p, int32_t s, int32_t e)
+{
+    /* Last employed day in [s, e]: the latest min(end, e) over episodes overlapping it. */
+    int32_t last = INT32_MIN;
+    for (uint32_t i = 0; i < p->neps; i++) {
+        const struct episode *ep = &p->eps[i];
+        if (ep->start <= e && ep->end >= s) {
+            int32_t d = ep->end < e ? ep->end : e;
+            if (d > last)
+                last = d;
+        }
+    }
+    return last == INT32_MIN ? NULL : kpi_episode_on(p, last);
+}

@@ -113,6 +113,13 @@ void kpi_segments(const struct person *p, int32_t s, int32_t e,
                   void (*fn)(void *ud, int32_t from, int32_t to, const struct episode *ep),
                   void *ud);
 
+/* The episode of the person's group on their last employed day in [s, e], or NULL when
+ * the person is employed on no day of it (not in Population of that window). */
+const struct episode *kpi_population_group(const struct person *p, int32_t s, int32_t e);
+
+/* Whether the person has matched usage (employed on its day) on some day of [s, e]. */
+int kpi_person_active(const struct person *p, int32_t s, int32_t e);
+
 /* Counts the stored records that match no employment, by type (out[REC_USAGE] counts
  * usage events). Caller holds a lock. */
 void kpi_model_unmatched(const struct kpi_model *m, uint64_t out[REC_TYPE_MAX + 1]);

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aggregator/kpi_internal.h"
+#include "aggregator/kpi_family.h"
 #include "common/xalloc.h"
 
 #define N_HYBRID 6 /* cadre.proto HybridRole: 0 none, 1..5 the roles */
@@ -41,15 +41,15 @@ static void on_segment(void *ud, int32_t from, int32_t to, const struct episode 
 /* A leaver group: episodes ending in W counted in the ending episode's group, over the
  * mean of the first and last day headcounts of the same group. */
 struct leavers {
-    struct groups num, hs, he;
+    struct kpi_groups num, hs, he;
 };
 
-static void leavers_emit(struct leavers *l, const struct kwin *w, const char *kpi)
+static void leavers_emit(struct leavers *l, const struct kpi_window *w, const char *kpi)
 {
     /* Fold the two headcounts into the denominator: (Hs + He) / 2, persons rounded down. */
-    struct cell *n[] = {&l->num.org, l->num.site, l->num.dept, l->num.role};
-    struct cell *s[] = {&l->hs.org, l->hs.site, l->hs.dept, l->hs.role};
-    struct cell *e[] = {&l->he.org, l->he.site, l->he.dept, l->he.role};
+    struct kpi_cell *n[] = {&l->num.org, l->num.site, l->num.dept, l->num.role};
+    struct kpi_cell *s[] = {&l->hs.org, l->hs.site, l->hs.dept, l->hs.role};
+    struct kpi_cell *e[] = {&l->he.org, l->he.site, l->he.dept, l->he.role};
     size_t len[] = {1, w->m->sites.n, w->m->depts.n, w->m->roles.n};
     for (int b = 0; b < 4; b++) {
         for (size_t i = 0; i < len[b]; i++) {
@@ -58,30 +58,26 @@ static void leavers_emit(struct leavers *l, const struct kwin *w, const char *kp
             n[b][i].persons = (int64_t)(s[b][i].den + e[b][i].den) / 2;
         }
     }
-    groups_emit(&l->num, w, kpi);
+    kpi_groups_emit(&l->num, w, kpi);
 }
 
-static void hybrid_emit(const struct cell *c, const struct kwin *w, const char *kpi)
+static void hybrid_emit(const struct kpi_cell *c, const struct kpi_window *w, const char *kpi)
 {
     for (int h = 1; h < N_HYBRID; h++)
-        if (c[h].den > 0)
-            kpi_table_add(w->t, kpi, w->name, "hybrid_role", hybrid_names[h], c[h].num, c[h].den,
-                          c[h].persons, w->s, w->e);
-    if (c[0].den > 0) /* index 0 holds the org (the hybrid family) */
-        kpi_table_add(w->t, kpi, w->name, "org", "all", c[0].num, c[0].den, c[0].persons, w->s,
-                      w->e);
+        kpi_cell_emit(&c[h], w, kpi, "hybrid_role", hybrid_names[h]);
+    kpi_cell_emit(&c[0], w, kpi, "org", "all"); /* index 0 holds the org (the hybrid family) */
 }
 
-void kpi_retention(const struct kwin *w)
+static void retention_compute(const struct kpi_window *w)
 {
     const struct kpi_model *m = w->m;
-    struct groups retention;
+    struct kpi_groups retention;
     struct leavers all, vol;
-    groups_init(&retention, m, 0);
-    groups_init(&all.num, m, 0), groups_init(&all.hs, m, 0), groups_init(&all.he, m, 0);
-    groups_init(&vol.num, m, 0), groups_init(&vol.hs, m, 0), groups_init(&vol.he, m, 0);
+    kpi_groups_init(&retention, m, 0);
+    kpi_groups_init(&all.num, m, 0), kpi_groups_init(&all.hs, m, 0), kpi_groups_init(&all.he, m, 0);
+    kpi_groups_init(&vol.num, m, 0), kpi_groups_init(&vol.hs, m, 0), kpi_groups_init(&vol.he, m, 0);
     /* Hybrid cells: [0] the family (by=org), [1..5] each role. */
-    struct cell in_role[N_HYBRID] = {{0}}, in_org[N_HYBRID] = {{0}}, exits[N_HYBRID] = {{0}};
+    struct kpi_cell in_role[N_HYBRID] = {{0}}, in_org[N_HYBRID] = {{0}}, exits[N_HYBRID] = {{0}};
     int64_t holders_s[N_HYBRID] = {0}, holders_e[N_HYBRID] = {0};
     int64_t span = (int64_t)w->e - w->s + 1;
 
@@ -94,21 +90,21 @@ void kpi_retention(const struct kwin *w)
         kpi_segments(p, w->s, w->e, on_segment, &c);
         int every_day = c.days == span;
         if (gs) {
-            groups_add(&retention, gs, every_day, 1, who);
-            groups_add(&all.hs, gs, 0, 1, 0);
-            groups_add(&vol.hs, gs, 0, 1, 0);
+            kpi_groups_add(&retention, gs, every_day, 1, who);
+            kpi_groups_add(&all.hs, gs, 0, 1, 0);
+            kpi_groups_add(&vol.hs, gs, 0, 1, 0);
             if (gs->hybrid) {
                 holders_s[gs->hybrid]++;
                 holders_s[0]++;
-                cell_add(&in_role[gs->hybrid], every_day && c.hybrid_all, 1, who);
-                cell_add(&in_org[gs->hybrid], every_day, 1, who);
-                cell_add(&in_role[0], every_day && c.any_hybrid_all, 1, who);
-                cell_add(&in_org[0], every_day, 1, who);
+                kpi_cell_add(&in_role[gs->hybrid], every_day && c.hybrid_all, 1, who);
+                kpi_cell_add(&in_org[gs->hybrid], every_day, 1, who);
+                kpi_cell_add(&in_role[0], every_day && c.any_hybrid_all, 1, who);
+                kpi_cell_add(&in_org[0], every_day, 1, who);
             }
         }
         if (ge) {
-            groups_add(&all.he, ge, 0, 1, 0);
-            groups_add(&vol.he, ge, 0, 1, 0);
+            kpi_groups_add(&all.he, ge, 0, 1, 0);
+            kpi_groups_add(&vol.he, ge, 0, 1, 0);
             if (ge->hybrid) {
                 holders_e[ge->hybrid]++;
                 holders_e[0]++;
@@ -120,9 +116,9 @@ void kpi_retention(const struct kwin *w)
                 continue;
             int r = ep->end_reason;
             if (r == END_VOLUNTARY || r == END_INVOLUNTARY || r == END_RETIREMENT || r == END_OTHER)
-                groups_add(&all.num, ep, 1, 0, 0);
+                kpi_groups_add(&all.num, ep, 1, 0, 0);
             if (r == END_VOLUNTARY)
-                groups_add(&vol.num, ep, 1, 0, 0);
+                kpi_groups_add(&vol.num, ep, 1, 0, 0);
             if (ep->hybrid) {
                 const struct episode *next =
                     ep->end < DAY_MAX ? kpi_episode_on(p, ep->end + 1) : NULL;
@@ -137,13 +133,15 @@ void kpi_retention(const struct kwin *w)
         exits[h].den = (double)(holders_s[h] + holders_e[h]) / 2;
         exits[h].persons = (holders_s[h] + holders_e[h]) / 2;
     }
-    groups_emit(&retention, w, "retention_ratio");
+    kpi_groups_emit(&retention, w, "retention_ratio");
     leavers_emit(&all, w, "leaver_ratio");
     leavers_emit(&vol, w, "voluntary_leaver_ratio");
     hybrid_emit(in_role, w, "hybrid_role_retention_ratio");
     hybrid_emit(in_org, w, "hybrid_role_org_retention_ratio");
     hybrid_emit(exits, w, "hybrid_role_leaver_ratio");
-    groups_free(&retention);
-    groups_free(&all.num), groups_free(&all.hs), groups_free(&all.he);
-    groups_free(&vol.num), groups_free(&vol.hs), groups_free(&vol.he);
+    kpi_groups_free(&retention);
+    kpi_groups_free(&all.num), kpi_groups_free(&all.hs), kpi_groups_free(&all.he);
+    kpi_groups_free(&vol.num), kpi_groups_free(&vol.hs), kpi_groups_free(&vol.he);
 }
+
+const struct kpi_family kpi_family_retention = {"retention", retention_compute};

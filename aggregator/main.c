@@ -14,12 +14,14 @@
 #include "aggregator/http.h"
 #include "aggregator/ingest.h"
 #include "aggregator/rwpush.h"
-#include "aggregator/selfmetrics.h"
 #include "aggregator/snapshot.h"
 #include "aggregator/store.h"
 #include "aggregator/tokens.h"
 #include "common/log.h"
+#include "common/sbuf.h"
 #include "common/timeutil.h"
+#include "common/version.h"
+#include "exporters/kpi_catalogue.h"
 
 #define EX_USAGE 64
 #define EX_CONFIG 78
@@ -31,6 +33,7 @@ static void usage(FILE *f)
             "       cadre-aggregator --check --config FILE\n"
             "       cadre-aggregator export --config FILE --quarter YYYYQn --format csv|json|html "
             "--out PATH\n"
+            "       cadre-aggregator kpis      (the KPI catalogue: names, windows, breakdowns)\n"
             "\n"
             "Receives protobuf batches from cadre-agent on POST /v1/ingest, keeps them in\n"
             "RocksDB and serves workforce KPIs on GET /metrics (Prometheus) and\n"
@@ -122,6 +125,16 @@ out:
     return rc;
 }
 
+/* `cadre-aggregator kpis`: the KPI catalogue as tab-separated text. */
+static int print_catalogue(void)
+{
+    struct sbuf b = {0};
+    kpi_catalogue_tsv(&b);
+    fwrite(b.p, 1, b.len, stdout);
+    sbuf_free(&b);
+    return ferror(stdout) ? 1 : 0;
+}
+
 /* --check reads the tokens files as the daemon will: 0, or EX_CONFIG with err set. */
 static int check_tokens(const struct agg_config *cfg, char *err, size_t errlen)
 {
@@ -138,6 +151,8 @@ int main(int argc, char **argv)
     log_set_prog("cadre-aggregator");
     if (argc > 1 && strcmp(argv[1], "export") == 0)
         return export_main(argc - 1, argv + 1);
+    if (argc == 2 && strcmp(argv[1], "kpis") == 0)
+        return print_catalogue();
     const char *config = NULL;
     int check = 0;
     static const struct option longopts[] = {

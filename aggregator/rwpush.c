@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "aggregator/selfmetrics.h"
+#include "common/version.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "exporters/prom.h"
@@ -66,11 +66,11 @@ static int push_once(struct rwpush *p)
         return NOTHING_NEW;
     }
     int64_t at = s->refreshed_at_us;
-    size_t nfams;
-    const struct prom_kpi *fams = snapshot_families(&nfams);
+    size_t ndefs;
+    const struct kpi_def *defs = kpi_catalogue(&ndefs);
     uint8_t *body = NULL;
     size_t len = 0;
-    int n = rw_build(&s->table, fams, nfams, p->labels, at / 1000, &body, &len);
+    int n = rw_build(&s->table, defs, ndefs, p->labels, at / 1000, &body, &len);
     snapshot_release(p->ref, s);
     char err[768];
     int rc;
@@ -190,29 +190,18 @@ void rwpush_stop(struct rwpush *p)
     xfree(p);
 }
 
-void rwpush_render(struct rwpush *p, struct sbuf *b)
+int rwpush_stats(struct rwpush *p, struct rw_stats *out)
 {
     if (!p)
-        return;
+        return 0;
     pthread_mutex_lock(&p->mu);
-    uint64_t req[3] = {p->requests[EXP_OK], p->requests[EXP_RETRY], p->requests[EXP_ERROR]};
-    uint64_t samples = p->samples;
-    int64_t last_ok = p->last_ok_us;
+    *out = (struct rw_stats){
+        .ok = p->requests[EXP_OK],
+        .retry = p->requests[EXP_RETRY],
+        .error = p->requests[EXP_ERROR],
+        .samples = p->samples,
+        .last_ok_us = p->last_ok_us,
+    };
     pthread_mutex_unlock(&p->mu);
-    prom_family(b, "cadre_remote_write_requests_total", "counter",
-                "remote_write requests by result: ok (2xx), retry (5xx, 429, no answer; "
-                "backed off), error (other answers; dropped).");
-    prom_sample(b, "cadre_remote_write_requests_total", (double)req[EXP_OK], "result", "ok",
-                (const char *)NULL);
-    prom_sample(b, "cadre_remote_write_requests_total", (double)req[EXP_RETRY], "result", "retry",
-                (const char *)NULL);
-    prom_sample(b, "cadre_remote_write_requests_total", (double)req[EXP_ERROR], "result", "error",
-                (const char *)NULL);
-    prom_family(b, "cadre_remote_write_samples_total", "counter",
-                "KPI samples in delivered remote_write requests.");
-    prom_sample(b, "cadre_remote_write_samples_total", (double)samples, (const char *)NULL);
-    prom_family(b, "cadre_remote_write_last_success_timestamp_seconds", "gauge",
-                "When a remote_write request was last delivered (Unix seconds; 0: never).");
-    prom_sample(b, "cadre_remote_write_last_success_timestamp_seconds", (double)last_ok / 1e6,
-                (const char *)NULL);
+    return 1;
 }

@@ -10,6 +10,7 @@
 #define CADRE_RWPUSH_H
 
 #include "aggregator/config.h"
+#include "aggregator/metrics.h"
 #include "aggregator/snapshot.h"
 #include "common/sbuf.h"
 
@@ -22,7 +23,8 @@ int rwpush_start(struct rwpush **out, const struct agg_config *cfg, struct refre
 /* Stops the thread (waits for a POST in flight, at most RW_TIMEOUT_S) and frees p. NULL is
  * a no-op. */
 void rwpush_stop(struct rwpush *p);
-/* Appends cadre_remote_write_* self-metrics; nothing when p is NULL. Thread-safe. */
-void rwpush_render(struct rwpush *p, struct sbuf *b);
+/* Copies the pusher's counters into out and returns 1; returns 0 (out untouched) when p
+ * is NULL (remote_write off). Thread-safe. */
+int rwpush_stats(struct rwpush *p, struct rw_stats *out);
 
 #endif

@@ -12,82 +12,11 @@
 #include "common/xalloc.h"
 #include "exporters/prom.h"
 
-static const char *const w_adoption[] = {"7d", "28d", "90d", NULL};
-static const char *const w_burnout[] = {"28d", "90d", NULL};
-static const char *const w_retention[] = {"90d", "365d", NULL};
-static const char *const w_literacy[] = {"28d", NULL};
-const char *const snapshot_windows[] = {"7d", "28d", "90d", "365d", NULL};
-
-/* Every KPI of SPEC section 5, in the table's order, with its /metrics windows. */
-static const struct prom_kpi families[] = {
-    {"adoption_ratio",
-     "Share of the population with at least one AI-tool usage event in the window.", w_adoption},
-    {"engaged_ratio",
-     "Share of the population active on at least ceil(days/7) distinct days of the window.",
-     w_adoption},
-    {"tool_adoption_ratio", "Share of the org population active with the tool in the window.",
-     w_adoption},
-    {"ai_output_accepted_ratio", "AI-output events accepted over events with any outcome.",
-     w_adoption},
-    {"ai_output_edited_ratio", "AI-output events edited over events with any outcome.", w_adoption},
-    {"ai_output_rejected_ratio", "AI-output events rejected over events with any outcome.",
-     w_adoption},
-    {"overtime_ratio", "Overtime hours over contracted hours (a workload proxy, not a diagnosis).",
-     w_burnout},
-    {"long_shift_ratio", "Shifts lasting 12 h or more over all shifts (proxy).", w_burnout},
-    {"extended_shift_ratio", "Shifts lasting more than 13 h over all shifts (proxy).", w_burnout},
-    {"short_rest_ratio", "Shifts starting less than 11 h after the previous one ended (proxy).",
-     w_burnout},
-    {"sickness_absence_ratio", "Sick hours over contracted hours (proxy).", w_burnout},
-    {"wow8_seconds",
-     "EHR work outside scheduled time per 8 scheduled patient hours, pooled (proxy).", w_burnout},
-    {"ehr_time8_seconds", "EHR time per 8 scheduled patient hours, pooled (proxy).", w_burnout},
-    {"inbox_time8_seconds", "EHR inbox time per 8 scheduled patient hours, pooled (proxy).",
-     w_burnout},
-    {"burnout_risk_ratio",
-     "Share of members with shifts or EHR rows raising at least burnout_min_flags workload flags "
-     "(proxy, never a diagnosis).",
-     w_burnout},
-    {"retention_ratio",
-     "Share of the headcount on the window's first day employed on every day of it.", w_retention},
-    {"leaver_ratio",
-     "Leaving episodes in the window over the mean of the first and last day headcounts.",
-     w_retention},
-    {"voluntary_leaver_ratio", "Voluntary leaving episodes in the window over the mean headcount.",
-     w_retention},
-    {"hybrid_role_retention_ratio",
-     "Holders of a hybrid role on the first day holding it every day of the window.", w_retention},
-    {"hybrid_role_org_retention_ratio",
-     "Holders of a hybrid role on the first day employed every day of the window.", w_retention},
-    {"hybrid_role_leaver_ratio",
-     "Exits from a hybrid role in the window over its mean number of holders.", w_retention},
-    {"ai_literacy_ratio", "Share of the last day's headcount with an AI-literacy course completed.",
-     w_literacy},
-    {"ai_champion_coverage_ratio",
-     "Share of departments with an ai_champion on the window's last day.", w_literacy},
-};
-#define NFAMILIES (sizeof families / sizeof *families)
-
-const struct prom_kpi *snapshot_families(size_t *n)
+/* Whether w is a /metrics window of the KPI (rows of KPIs outside the catalogue: no). */
+static int on_metrics(const char *kpi, const char *w)
 {
-    *n = NFAMILIES;
-    return families;
-}
-
-const char *const *snapshot_metric_windows(const char *kpi)
-{
-    for (size_t i = 0; i < NFAMILIES; i++)
-        if (strcmp(families[i].kpi, kpi) == 0)
-            return families[i].windows;
-    return NULL;
-}
-
-static int in_list(const char *const *list, const char *w)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, w) == 0)
-            return 1;
-    return 0;
+    const struct kpi_def *d = kpi_catalogue_find(kpi);
+    return d && kpi_def_has_window(d, w);
 }
 
 uint64_t snapshot_suppressed_cells(const struct snapshot *s, const char *w)
@@ -95,8 +24,7 @@ uint64_t snapshot_suppressed_cells(const struct snapshot *s, const char *w)
     uint64_t n = 0;
     for (size_t i = 0; i < s->table.n; i++) {
         const struct kpi_row *r = &s->table.rows[i];
-        if (r->suppressed && strcmp(r->window, w) == 0 &&
-            in_list(snapshot_metric_windows(r->kpi), w))
+        if (r->suppressed && strcmp(r->window, w) == 0 && on_metrics(r->kpi, w))
             n++;
     }
     return n;
@@ -123,17 +51,30 @@ struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params
     snapshot_resolve_params(&s->params);
     s->table.as_of = s->params.as_of;
     kpi_model_rdlock(model);
-    for (const char *const *w = snapshot_windows; *w; w++)
+    for (const char *const *w = kpi_metric_windows; *w; w++)
         kpi_compute_window(model, &s->params, *w, &s->table);
     kpi_model_unmatched(model, s->unmatched);
     kpi_model_unlock(model);
     struct sbuf b = {0};
-    prom_render_kpis(&b, &s->table, families, NFAMILIES);
+    size_t ndefs;
+    const struct kpi_def *defs = kpi_catalogue(&ndefs);
+    prom_render_kpis(&b, &s->table, defs, ndefs);
     s->kpi_text = sbuf_take(&b, &s->kpi_len);
     s->refresh_seconds = mono_seconds() - t0;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     s->refreshed_at_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    for (size_t w = 0; w < SNAPSHOT_MAX_WINDOWS && kpi_metric_windows[w]; w++)
+        s->suppressed[w] = snapshot_suppressed_cells(s, kpi_metric_windows[w]);
+    s->stats = (struct refresh_stats){
+        .kpi_text = s->kpi_text,
+        .kpi_len = s->kpi_len,
+        .windows = kpi_metric_windows,
+        .suppressed = s->suppressed,
+        .refresh_seconds = s->refresh_seconds,
+        .refreshed_at_us = s->refreshed_at_us,
+    };
+    memcpy(s->stats.unmatched, s->unmatched, sizeof s->unmatched);
     return s;
 }
 
@@ -280,4 +221,36 @@ void snapshot_release(struct refresher *r, struct snapshot *s)
     pthread_mutex_unlock(&r->lock);
     if (last)
         snapshot_free(s);
+}
+
+int snapshot_query(struct refresher *r, struct kpi_model *model, const char *window,
+                   struct kpi_table *out, char *err, size_t errlen)
+{
+    struct snapshot *s = snapshot_acquire(r);
+    if (!s)
+        return -EAGAIN;
+    int32_t ws, we;
+    if (kpi_window_parse(window, s->params.as_of, &ws, &we, err, errlen)) {
+        snapshot_release(r, s);
+        return -EINVAL;
+    }
+    *out = (struct kpi_table){.as_of = s->params.as_of};
+    int from_snapshot = 0;
+    for (const char *const *w = kpi_metric_windows; *w; w++)
+        from_snapshot |= strcmp(*w, window) == 0;
+    if (from_snapshot) {
+        for (size_t i = 0; i < s->table.n; i++) {
+            const struct kpi_row *row = &s->table.rows[i];
+            if (strcmp(row->window, window) == 0)
+                kpi_table_add(out, row->kpi, row->window, row->by, row->group, row->numerator,
+                              row->denominator, row->persons, row->window_start, row->window_end)
+                    ->suppressed = row->suppressed;
+        }
+    } else {
+        kpi_model_rdlock(model);
+        kpi_compute_window(model, &s->params, window, out);
+        kpi_model_unlock(model);
+    }
+    snapshot_release(r, s);
+    return 0;
 }

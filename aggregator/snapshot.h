@@ -11,8 +11,12 @@
 #include <stdint.h>
 
 #include "aggregator/kpi.h"
+#include "aggregator/metrics.h"
+#include "exporters/kpi_catalogue.h"
 #include "exporters/kpi_table.h"
 #include "exporters/prom.h"
+
+#define SNAPSHOT_MAX_WINDOWS 8 /* room for kpi_metric_windows */
 
 struct snapshot {
     struct kpi_params params; /* as used, as_of resolved */
@@ -22,7 +26,9 @@ struct snapshot {
     uint64_t unmatched[REC_TYPE_MAX + 1];
     double refresh_seconds;
     int64_t refreshed_at_us;
-    int refs; /* guarded by the refresher's lock */
+    uint64_t suppressed[SNAPSHOT_MAX_WINDOWS]; /* per window of kpi_metric_windows */
+    struct refresh_stats stats;                /* what /metrics shows of it (points here) */
+    int refs;                                  /* guarded by the refresher's lock */
 };
 
 struct refresher;
@@ -50,14 +56,15 @@ struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params
 void snapshot_resolve_params(struct kpi_params *p);
 void snapshot_free(struct snapshot *s);
 
-/* The KPI families of /metrics with their windows (static; *n gets their number), for
- * exporters that must send exactly the series /metrics shows (remote_write). */
-const struct prom_kpi *snapshot_families(size_t *n);
-/* The windows /metrics carries for a KPI (NULL-terminated), or NULL for an unknown KPI. */
-const char *const *snapshot_metric_windows(const char *kpi);
+/* Answers a KPI query: the rows of window (sorted) into out, from the current snapshot for
+ * a /metrics window (so the API agrees with /metrics to the bit) and computed now from the
+ * model, under its read lock, for any other window. *as_of gets the as-of day used.
+ * Returns 0; -EAGAIN before the first refresh; -EINVAL for a window that does not parse
+ * (reason in err). Caller frees out's rows with kpi_table_clear(). Thread-safe. */
+int snapshot_query(struct refresher *r, struct kpi_model *model, const char *window,
+                   struct kpi_table *out, char *err, size_t errlen);
+
 /* Suppressed cells among the /metrics cells of window w. */
 uint64_t snapshot_suppressed_cells(const struct snapshot *s, const char *w);
-/* The /metrics windows, NULL-terminated. */
-extern const char *const snapshot_windows[];
 
 #endif

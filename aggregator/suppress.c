@@ -10,7 +10,8 @@
  */
 #include <string.h>
 
-#include "aggregator/kpi_internal.h"
+#include "aggregator/suppress.h"
+#include "exporters/kpi_catalogue.h"
 #include "common/xalloc.h"
 
 #define NONE (-1)
@@ -116,14 +117,19 @@ static size_t linked(struct kpi_table *t, size_t i, const struct kpi_model *m,
     return added;
 }
 
-void kpi_suppress(const struct kwin *w)
+void suppress_window(const struct kpi_window *w)
 {
     struct kpi_table *t = w->t;
     const struct kpi_model *m = w->m;
-    for (size_t i = 0; i < t->n; i++)
+    /* Primary. Rows are sorted, so the catalogue is looked up once per KPI. */
+    const struct kpi_def *def = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!def || strcmp(def->name, t->rows[i].kpi) != 0)
+            def = kpi_catalogue_find(t->rows[i].kpi);
         if (t->rows[i].persons < w->p->min_group_size &&
-            strcmp(t->rows[i].kpi, "ai_champion_coverage_ratio") != 0)
+            (!def || def->suppression != KPI_SUPPRESS_NEVER))
             t->rows[i].suppressed = true;
+    }
 
     /* Which sites are nested in W, and which departments they hold. */
     struct seg_ctx c = {.ndepts = m->depts.n};

@@ -53,24 +53,19 @@ void prom_sample(struct sbuf *b, const char *name, double value, ...)
     va_end(ap);
 }
 
-void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct prom_kpi *fams,
-                      size_t nfams)
+void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct kpi_def *defs,
+                      size_t ndefs)
 {
     char name[96];
-    for (size_t f = 0; f < nfams; f++) {
-        snprintf(name, sizeof name, "cadre_%s", fams[f].kpi);
-        prom_family(b, name, "gauge", fams[f].help);
+    for (size_t f = 0; f < ndefs; f++) {
+        snprintf(name, sizeof name, "cadre_%s", defs[f].name);
+        prom_family(b, name, "gauge", defs[f].help);
         for (size_t i = 0; i < t->n; i++) {
             const struct kpi_row *r = &t->rows[i];
-            if (r->suppressed || strcmp(r->kpi, fams[f].kpi))
-                continue;
-            for (const char *const *w = fams[f].windows; *w; w++) {
-                if (strcmp(*w, r->window) == 0) {
-                    prom_sample(b, name, r->numerator / r->denominator, "window", r->window, "by",
-                                r->by, "group", r->group, (const char *)NULL);
-                    break;
-                }
-            }
+            if (!r->suppressed && strcmp(r->kpi, defs[f].name) == 0 &&
+                kpi_def_has_window(&defs[f], r->window))
+                prom_sample(b, name, r->numerator / r->denominator, "window", r->window, "by",
+                            r->by, "group", r->group, (const char *)NULL);
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "common/sbuf.h"
+#include "exporters/kpi_catalogue.h"
 #include "exporters/kpi_table.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -15,16 +16,10 @@ void prom_family(struct sbuf *b, const char *name, const char *type, const char 
  * are escaped (backslash, double quote, newline). */
 void prom_sample(struct sbuf *b, const char *name, double value, ...);
 
-/* One KPI family to render: every published row of kpi in any of the windows. */
-struct prom_kpi {
-    const char *kpi;
-    const char *help;
-    const char *const *windows; /* NULL-terminated */
-};
-
-/* Renders gauges cadre_<kpi>{window,by,group} for the published (unsuppressed) rows of t
- * (sorted) matching each family, HELP and TYPE once per family even when it has no rows. */
-void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct prom_kpi *fams,
-                      size_t nfams);
+/* Renders gauges cadre_<name>{window,by,group} for the published (unsuppressed) rows of t
+ * (sorted) of each KPI of defs (normally the whole catalogue) in one of its /metrics
+ * windows, HELP and TYPE once per KPI even when it has no rows. */
+void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct kpi_def *defs,
+                      size_t ndefs);
 
 #endif

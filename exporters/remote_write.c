@@ -141,14 +141,9 @@ int rw_check_labels(const char *external_labels, char *err, size_t errlen)
 
 /* ---- WriteRequest ---- */
 
-static int published(const struct kpi_row *r, const struct prom_kpi *f)
+static int published(const struct kpi_row *r, const struct kpi_def *d)
 {
-    if (r->suppressed || strcmp(r->kpi, f->kpi) != 0)
-        return 0;
-    for (const char *const *w = f->windows; w && *w; w++)
-        if (strcmp(*w, r->window) == 0)
-            return 1;
-    return 0;
+    return !r->suppressed && strcmp(r->kpi, d->name) == 0 && kpi_def_has_window(d, r->window);
 }
 
 enum { L_NAME, L_WINDOW, L_BY, L_GROUP, L_FIXED }; /* slots of the per-series labels */
@@ -158,7 +153,7 @@ static int by_label_name(const void *a, const void *b)
     return strcmp(((const struct rw_label *)a)->name, ((const struct rw_label *)b)->name);
 }
 
-int rw_build(const struct kpi_table *t, const struct prom_kpi *fams, size_t nfams,
+int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs,
              const char *external_labels, int64_t ts_ms, uint8_t **body, size_t *len)
 {
     struct label_set ls = {.n = 0};
@@ -182,11 +177,11 @@ int rw_build(const struct kpi_table *t, const struct prom_kpi *fams, size_t nfam
                 slot[k] = i;
 
     size_t ns = 0;
-    for (size_t f = 0; f < nfams; f++)
+    for (size_t f = 0; f < ndefs; f++)
         for (size_t i = 0; i < t->n; i++)
-            ns += (size_t)published(&t->rows[i], &fams[f]);
+            ns += (size_t)published(&t->rows[i], &defs[f]);
 
-    char **names = xcalloc(nfams ? nfams : 1, sizeof *names);
+    char **names = xcalloc(ndefs ? ndefs : 1, sizeof *names);
     Prometheus__TimeSeries *series = xcalloc(ns ? ns : 1, sizeof *series);
     Prometheus__TimeSeries **series_p = xcalloc(ns ? ns : 1, sizeof *series_p);
     Prometheus__Label *labels = xcalloc(ns * nl + 1, sizeof *labels);
@@ -194,13 +189,13 @@ int rw_build(const struct kpi_table *t, const struct prom_kpi *fams, size_t nfam
     Prometheus__Sample *samples = xcalloc(ns ? ns : 1, sizeof *samples);
     Prometheus__Sample **samples_p = xcalloc(ns ? ns : 1, sizeof *samples_p);
     size_t s = 0;
-    for (size_t f = 0; f < nfams; f++) {
-        size_t nn = strlen(fams[f].kpi) + sizeof "cadre_";
+    for (size_t f = 0; f < ndefs; f++) {
+        size_t nn = strlen(defs[f].name) + sizeof "cadre_";
         names[f] = xmalloc(nn);
-        snprintf(names[f], nn, "cadre_%s", fams[f].kpi);
+        snprintf(names[f], nn, "cadre_%s", defs[f].name);
         for (size_t i = 0; i < t->n; i++) {
             const struct kpi_row *r = &t->rows[i];
-            if (!published(r, &fams[f]))
+            if (!published(r, &defs[f]))
                 continue;
             Prometheus__TimeSeries *ts = &series[s];
             prometheus__time_series__init(ts);
@@ -248,7 +243,7 @@ int rw_build(const struct kpi_table *t, const struct prom_kpi *fams, size_t nfam
     }
 
     xfree(packed);
-    for (size_t f = 0; f < nfams; f++)
+    for (size_t f = 0; f < ndefs; f++)
         xfree(names[f]);
     xfree(names);
     xfree(series);

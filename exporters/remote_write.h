@@ -34,13 +34,13 @@ enum exp_result {
 int rw_check_labels(const char *external_labels, char *err, size_t errlen);
 
 /* Builds the snappy-compressed (block format) WriteRequest for the published rows of t
- * that belong to fams (same selection and values as prom_render_kpis), every series
+ * of the KPIs of defs (same selection and values as prom_render_kpis), every series
  * labelled __name__="cadre_<kpi>", window, by, group and the external labels, sorted by
  * name, with one sample (value numerator / denominator, timestamp ts_ms). t need not be
- * sorted; series follow the order of fams, then of t. On success *body (caller frees with
+ * sorted; series follow the order of defs, then of t. On success *body (caller frees with
  * xfree) and *len are set, also for zero series, and the number of series is returned;
  * -EINVAL for bad external labels (see rw_check_labels) or -EIO, *body untouched. Thread-safe. */
-int rw_build(const struct kpi_table *t, const struct prom_kpi *fams, size_t nfams,
+int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs,
              const char *external_labels, int64_t ts_ms, uint8_t **body, size_t *len);
 
 /* POSTs body to url with Content-Encoding: snappy, Content-Type: application/x-protobuf,

@@ -15,90 +15,9 @@
 
 #include "common/timeutil.h"
 #include "common/xalloc.h"
+#include "exporters/kpi_catalogue.h"
 
 /* ---- What each KPI is ---------------------------------------------------------------- */
-
-enum family { FAM_ADOPTION, FAM_RETENTION, FAM_LOAD, FAM_LITERACY, NFAMILIES };
-enum polarity { POL_NEUTRAL, POL_UP_GOOD, POL_UP_BAD };
-
-struct kpi_info {
-    const char *kpi;
-    enum family fam;
-    enum polarity pol; /* whether a rise is good news */
-    const char *label; /* HTML (static text) */
-    const char *def;   /* the formula in plain words, SPEC section 5; HTML */
-};
-
-static const char *const family_names[NFAMILIES] = {
-    "Adoption",
-    "Hybrid roles &amp; retention",
-    "Workforce load (burnout proxies)",
-    "AI literacy &amp; champions",
-};
-
-static const struct kpi_info kpis[] = {
-    {"adoption_ratio", FAM_ADOPTION, POL_UP_GOOD, "AI adoption",
-     "Staff employed in the quarter who used an AI tool at least once, over all staff employed "
-     "in the quarter (each counted in the group of their last employed day)."},
-    {"engaged_ratio", FAM_ADOPTION, POL_UP_GOOD, "Regular AI use",
-     "Staff active with AI tools on at least one day per week of the quarter (days &#247; 7, "
-     "rounded up, distinct days), over all staff employed in the quarter."},
-    {"ai_output_accepted_ratio", FAM_ADOPTION, POL_NEUTRAL, "AI output accepted",
-     "AI outputs accepted as they were, over AI outputs with a recorded outcome."},
-    {"ai_output_edited_ratio", FAM_ADOPTION, POL_NEUTRAL, "AI output edited",
-     "AI outputs edited before use, over AI outputs with a recorded outcome."},
-    {"ai_output_rejected_ratio", FAM_ADOPTION, POL_NEUTRAL, "AI output rejected",
-     "AI outputs rejected, over AI outputs with a recorded outcome."},
-    {"retention_ratio", FAM_RETENTION, POL_UP_GOOD, "Staff retention",
-     "Staff employed on the quarter's first day who stayed employed every day of it, over "
-     "the first day's headcount."},
-    {"leaver_ratio", FAM_RETENTION, POL_UP_BAD, "Leavers",
-     "Employment episodes ending in the quarter (voluntary, involuntary, retirement or "
-     "other), over the mean of the first and last days' headcounts."},
-    {"voluntary_leaver_ratio", FAM_RETENTION, POL_UP_BAD, "Voluntary leavers",
-     "The same, voluntary endings only."},
-    {"hybrid_role_retention_ratio", FAM_RETENTION, POL_UP_GOOD, "Hybrid-role retention",
-     "Staff holding a hybrid role (clinical translator, model governance lead, data "
-     "strategist, ethics steward, AI champion) on the quarter's first day who held one every "
-     "day of it, over those holders."},
-    {"hybrid_role_org_retention_ratio", FAM_RETENTION, POL_UP_GOOD, "Hybrid-role staff kept",
-     "The same first-day holders who stayed employed every day, in any role, over those "
-     "holders."},
-    {"hybrid_role_leaver_ratio", FAM_RETENTION, POL_UP_BAD, "Hybrid-role exits",
-     "Exits from hybrid roles in the quarter (the next day the person is not employed or "
-     "holds no hybrid role), over the mean number of holders on the first and last days."},
-    {"overtime_ratio", FAM_LOAD, POL_UP_BAD, "Overtime",
-     "Overtime hours over contracted hours (FTE &#215; contract hours per week &#247; 7 for "
-     "each employed day)."},
-    {"long_shift_ratio", FAM_LOAD, POL_UP_BAD, "Long shifts (12 h or more)",
-     "Shifts lasting 12 hours or more, over all shifts."},
-    {"extended_shift_ratio", FAM_LOAD, POL_UP_BAD, "Extended shifts (over 13 h)",
-     "Shifts lasting more than 13 hours, over all shifts."},
-    {"short_rest_ratio", FAM_LOAD, POL_UP_BAD, "Short rests (under 11 h)",
-     "Shifts starting less than 11 hours after the same person's previous shift ended, over "
-     "all shifts."},
-    {"sickness_absence_ratio", FAM_LOAD, POL_UP_BAD, "Sickness absence",
-     "Sick hours over contracted hours."},
-    {"wow8_seconds", FAM_LOAD, POL_UP_BAD, "After-hours EHR work per 8 h",
-     "EHR time outside scheduled hours per 8 scheduled patient hours, pooled: total "
-     "minutes of everyone in the group over their total scheduled hours (note 3)."},
-    {"ehr_time8_seconds", FAM_LOAD, POL_UP_BAD, "EHR time per 8 h",
-     "All EHR time per 8 scheduled patient hours, pooled (note 3)."},
-    {"inbox_time8_seconds", FAM_LOAD, POL_UP_BAD, "EHR inbox time per 8 h",
-     "EHR inbox time per 8 scheduled patient hours, pooled (note 3)."},
-    {"burnout_risk_ratio", FAM_LOAD, POL_UP_BAD, "Workload risk",
-     "Staff with shifts or EHR records in the quarter who raise several of five workload "
-     "flags (own overtime, share of long shifts, short rests, after-hours EHR work, sickness; "
-     "thresholds and the number of flags, 2 by default, are set in the aggregator's "
-     "configuration), over those staff. A proxy, never a diagnosis (note 2)."},
-    {"ai_literacy_ratio", FAM_LITERACY, POL_UP_GOOD, "AI literacy",
-     "Staff employed on the quarter's last day who had completed an AI-literacy course by "
-     "then, over that day's headcount."},
-    {"ai_champion_coverage_ratio", FAM_LITERACY, POL_UP_GOOD, "AI champion coverage",
-     "Departments with an AI champion on the quarter's last day, over departments with "
-     "staff that day. Counts departments, not people, so it is never suppressed."},
-};
-#define NKPIS (sizeof kpis / sizeof *kpis)
 
 /* The four headline tiles (one per family), the columns of the department scorecard and
  * the four-quarter trend charts. */
@@ -112,18 +31,15 @@ static const char *const trend_kpis[] = {"adoption_ratio",         "hybrid_role_
                                          "long_shift_ratio",       "short_rest_ratio",
                                          "sickness_absence_ratio", "wow8_seconds"};
 
-static const struct kpi_info *kpi_info(const char *kpi)
+static const struct kpi_def *kpi_info(const char *kpi)
 {
-    for (size_t i = 0; i < NKPIS; i++)
-        if (strcmp(kpis[i].kpi, kpi) == 0)
-            return &kpis[i];
-    return NULL;
+    return kpi_catalogue_find(kpi);
 }
 
 static int is_seconds(const char *kpi)
 {
-    size_t n = strlen(kpi);
-    return n >= 8 && strcmp(kpi + n - 8, "_seconds") == 0;
+    const struct kpi_def *d = kpi_catalogue_find(kpi);
+    return d && d->unit == KPI_UNIT_SECONDS;
 }
 
 /* ---- The report's view of its input -------------------------------------------------- */
@@ -140,6 +56,8 @@ struct report {
     struct quarter q[REPORT_QUARTERS];
     const char **depts; /* distinct department groups of quarter 0, byte order; owned */
     size_t ndepts, depts_cap;
+    const struct kpi_def **kpis; /* the catalogue's KPIs with a title, by family; owned */
+    size_t nkpis;
 };
 
 enum cell_state { CELL_MISSING, CELL_SUPPRESSED, CELL_VALUE };
@@ -193,6 +111,14 @@ static void report_init(struct report *r, struct sbuf *b, const struct report_in
         if (u == 0 || strcmp(r->depts[u - 1], r->depts[j]))
             r->depts[u++] = r->depts[j];
     r->ndepts = u;
+    /* The KPIs the tables show: those with a report title, family by family. */
+    size_t ncat;
+    const struct kpi_def *cat = kpi_catalogue(&ncat);
+    r->kpis = xmalloc((ncat + 1) * sizeof *r->kpis);
+    for (int f = 0; f < KPI_FAM_COUNT; f++)
+        for (size_t i = 0; i < ncat; i++)
+            if ((int)cat[i].family == f && cat[i].title)
+                r->kpis[r->nkpis++] = &cat[i];
 }
 
 static void report_fini(struct report *r)
@@ -200,6 +126,7 @@ static void report_fini(struct report *r)
     for (int i = 0; i < REPORT_QUARTERS; i++)
         xfree(r->q[i].rows);
     xfree(r->depts);
+    xfree(r->kpis);
 }
 
 /* The value of cell (kpi, by, group) in quarter qi. A suppressed row is never read for a
@@ -349,7 +276,7 @@ static void put_value(struct sbuf *b, const char *kpi, enum cell_state st, doubl
  * difference (percentage points or time) and, where the KPI has a good direction,
  * "better" or "worse" in words so the page reads in black and white. compact: the arrow
  * alone, the rest in its tooltip. */
-static void put_change(struct sbuf *b, const struct kpi_info *k, enum cell_state s0, double v0,
+static void put_change(struct sbuf *b, const struct kpi_def *k, enum cell_state s0, double v0,
                        enum cell_state s1, double v1, int compact)
 {
     if (s0 != CELL_VALUE || s1 != CELL_VALUE) {
@@ -358,7 +285,7 @@ static void put_change(struct sbuf *b, const struct kpi_info *k, enum cell_state
     }
     char txt[48];
     long long q;
-    if (is_seconds(k->kpi)) {
+    if (is_seconds(k->name)) {
         q = llround(v0 - v1);
         if (llabs(q) < 60)
             snprintf(txt, sizeof txt, "%lld s", llabs(q));
@@ -374,9 +301,9 @@ static void put_change(struct sbuf *b, const struct kpi_info *k, enum cell_state
         return;
     }
     int up = q > 0;
-    const char *judge = k->pol == POL_NEUTRAL           ? NULL
-                        : (k->pol == POL_UP_GOOD) == up ? "better"
-                                                        : "worse";
+    const char *judge = k->polarity == KPI_NEUTRAL           ? NULL
+                        : (k->polarity == KPI_UP_GOOD) == up ? "better"
+                                                             : "worse";
     sbuf_printf(b, "<span class=\"chg %s%s%s\"", up ? "up" : "down", judge ? " " : "",
                 judge ? (judge[0] == 'b' ? "good" : "bad") : "");
     if (compact)
@@ -707,21 +634,21 @@ static void section_headlines(struct report *r)
     struct sbuf *b = r->b;
     sbuf_adds(b, "<section class=\"tiles\" aria-label=\"Headline figures\">\n");
     for (size_t i = 0; i < sizeof headline_kpis / sizeof *headline_kpis; i++) {
-        const struct kpi_info *k = kpi_info(headline_kpis[i]);
+        const struct kpi_def *k = kpi_info(headline_kpis[i]);
         double v0 = 0, v1 = 0;
-        enum cell_state s0 = cell(r, 0, k->kpi, "org", "all", &v0);
-        enum cell_state s1 = cell(r, 1, k->kpi, "org", "all", &v1);
+        enum cell_state s0 = cell(r, 0, k->name, "org", "all", &v0);
+        enum cell_state s1 = cell(r, 1, k->name, "org", "all", &v1);
         sbuf_printf(b,
                     "<div class=\"tile\" data-kpi=\"%s\"><div class=\"k\">%s</div>"
                     "<div class=\"v\">",
-                    k->kpi, k->label);
-        put_value(b, k->kpi, s0, v0);
+                    k->name, k->title);
+        put_value(b, k->name, s0, v0);
         sbuf_adds(b, "</div><div>");
         put_change(b, k, s0, v0, s1, v1, 0);
         sbuf_adds(b, "</div><div class=\"p\">");
         put_quarter(b, r->q[1].name);
         sbuf_adds(b, ": ");
-        put_value(b, k->kpi, s1, v1);
+        put_value(b, k->name, s1, v1);
         sbuf_adds(b, "</div></div>\n");
     }
     sbuf_adds(b, "</section>\n");
@@ -746,20 +673,20 @@ static void section_overview(struct report *r)
     sbuf_adds(b, "<section id=\"overview\">\n<h2>Overview: the whole organisation</h2>\n"
                  "<table class=\"kpis overview\">");
     table_head(r, 1);
-    for (int f = 0; f < NFAMILIES; f++) {
+    for (int f = 0; f < KPI_FAM_COUNT; f++) {
         sbuf_printf(b, "<tbody><tr class=\"fam\"><th colspan=\"4\">%s</th></tr>\n",
-                    family_names[f]);
-        for (size_t i = 0; i < NKPIS; i++) {
-            const struct kpi_info *k = &kpis[i];
-            if ((int)k->fam != f)
+                    kpi_family_title(f));
+        for (size_t i = 0; i < r->nkpis; i++) {
+            const struct kpi_def *k = r->kpis[i];
+            if ((int)k->family != f)
                 continue;
             double v0 = 0, v1 = 0;
-            enum cell_state s0 = cell(r, 0, k->kpi, "org", "all", &v0);
-            enum cell_state s1 = cell(r, 1, k->kpi, "org", "all", &v1);
-            sbuf_printf(b, "<tr data-kpi=\"%s\"><td>%s</td><td class=\"n\">", k->kpi, k->label);
-            put_value(b, k->kpi, s0, v0);
+            enum cell_state s0 = cell(r, 0, k->name, "org", "all", &v0);
+            enum cell_state s1 = cell(r, 1, k->name, "org", "all", &v1);
+            sbuf_printf(b, "<tr data-kpi=\"%s\"><td>%s</td><td class=\"n\">", k->name, k->title);
+            put_value(b, k->name, s0, v0);
             sbuf_adds(b, "</td><td class=\"n\">");
-            put_value(b, k->kpi, s1, v1);
+            put_value(b, k->name, s1, v1);
             sbuf_adds(b, "</td><td>");
             put_change(b, k, s0, v0, s1, v1, 0);
             sbuf_adds(b, "</td></tr>\n");
@@ -826,19 +753,19 @@ static void section_trends(struct report *r)
                  "latest quarter. Gaps are quarters with no published figure.</p>\n"
                  "<div class=\"trends\">\n");
     for (size_t i = 0; i < sizeof trend_kpis / sizeof *trend_kpis; i++) {
-        const struct kpi_info *k = kpi_info(trend_kpis[i]);
+        const struct kpi_def *k = kpi_info(trend_kpis[i]);
         double v[REPORT_QUARTERS];
         int have[REPORT_QUARTERS];
         for (int j = 0; j < REPORT_QUARTERS; j++) {
             v[j] = 0;
             have[j] = r->q[REPORT_QUARTERS - 1 - j].name &&
-                      cell(r, REPORT_QUARTERS - 1 - j, k->kpi, "org", "all", &v[j]) == CELL_VALUE;
+                      cell(r, REPORT_QUARTERS - 1 - j, k->name, "org", "all", &v[j]) == CELL_VALUE;
         }
         sbuf_printf(b,
                     "<figure class=\"card\" data-kpi=\"%s\"><figcaption><b>%s</b>"
                     "</figcaption>",
-                    k->kpi, k->label);
-        svg_trend(b, k->kpi, k->label, v, have, names);
+                    k->name, k->title);
+        svg_trend(b, k->name, k->title, v, have, names);
         sbuf_adds(b, "</figure>\n");
     }
     sbuf_adds(b, "</div>\n</section>\n");
@@ -858,19 +785,19 @@ static void section_scorecard(struct report *r)
                  "in figures and words.</p>\n<table class=\"score\"><thead><tr>"
                  "<th>Department</th>");
     for (size_t i = 0; i < sizeof scorecard_kpis / sizeof *scorecard_kpis; i++)
-        sbuf_printf(b, "<th class=\"n\">%s</th>", kpi_info(scorecard_kpis[i])->label);
+        sbuf_printf(b, "<th class=\"n\">%s</th>", kpi_info(scorecard_kpis[i])->title);
     sbuf_adds(b, "</tr></thead>\n<tbody>\n");
     for (size_t d = 0; d < r->ndepts; d++) {
         sbuf_adds(b, "<tr><td>");
         esc(b, r->depts[d]);
         sbuf_adds(b, "</td>");
         for (size_t i = 0; i < sizeof scorecard_kpis / sizeof *scorecard_kpis; i++) {
-            const struct kpi_info *k = kpi_info(scorecard_kpis[i]);
+            const struct kpi_def *k = kpi_info(scorecard_kpis[i]);
             double v0 = 0, v1 = 0;
-            enum cell_state s0 = cell(r, 0, k->kpi, "department", r->depts[d], &v0);
-            enum cell_state s1 = cell(r, 1, k->kpi, "department", r->depts[d], &v1);
-            sbuf_printf(b, "<td class=\"n\" data-kpi=\"%s\">", k->kpi);
-            put_value(b, k->kpi, s0, v0);
+            enum cell_state s0 = cell(r, 0, k->name, "department", r->depts[d], &v0);
+            enum cell_state s1 = cell(r, 1, k->name, "department", r->depts[d], &v1);
+            sbuf_printf(b, "<td class=\"n\" data-kpi=\"%s\">", k->name);
+            put_value(b, k->name, s0, v0);
             sbuf_adds(b, " ");
             put_change(b, k, s0, v0, s1, v1, 1);
             sbuf_adds(b, "</td>");
@@ -898,16 +825,16 @@ static void section_departments(struct report *r)
         sbuf_adds(b, "</h3>\n<table>");
         table_head(r, 0);
         sbuf_adds(b, "<tbody>\n");
-        for (size_t i = 0; i < NKPIS; i++) {
-            const struct kpi_info *k = &kpis[i];
+        for (size_t i = 0; i < r->nkpis; i++) {
+            const struct kpi_def *k = r->kpis[i];
             double v0 = 0, v1 = 0;
-            enum cell_state s0 = cell(r, 0, k->kpi, "department", g, &v0);
+            enum cell_state s0 = cell(r, 0, k->name, "department", g, &v0);
             nsup += s0 == CELL_SUPPRESSED;
             if (s0 != CELL_VALUE)
                 continue;
-            enum cell_state s1 = cell(r, 1, k->kpi, "department", g, &v1);
-            sbuf_printf(b, "<tr data-kpi=\"%s\"><td>%s</td><td class=\"n\">", k->kpi, k->label);
-            put_value(b, k->kpi, s0, v0);
+            enum cell_state s1 = cell(r, 1, k->name, "department", g, &v1);
+            sbuf_printf(b, "<tr data-kpi=\"%s\"><td>%s</td><td class=\"n\">", k->name, k->title);
+            put_value(b, k->name, s0, v0);
             sbuf_adds(b, "</td><td>");
             put_change(b, k, s0, v0, s1, v1, 0);
             sbuf_adds(b, "</td></tr>\n");
@@ -933,12 +860,12 @@ static void section_definitions(struct report *r)
     sbuf_adds(b, "<section id=\"definitions\" class=\"newpage\">\n<h2>Definitions</h2>\n"
                  "<table class=\"defs\"><thead><tr><th>Measure</th><th>What it counts "
                  "(for the quarter, per group)</th></tr></thead>\n<tbody>\n");
-    for (int f = 0; f < NFAMILIES; f++) {
-        sbuf_printf(b, "<tr class=\"fam\"><th colspan=\"2\">%s</th></tr>\n", family_names[f]);
-        for (size_t i = 0; i < NKPIS; i++)
-            if ((int)kpis[i].fam == f)
+    for (int f = 0; f < KPI_FAM_COUNT; f++) {
+        sbuf_printf(b, "<tr class=\"fam\"><th colspan=\"2\">%s</th></tr>\n", kpi_family_title(f));
+        for (size_t i = 0; i < r->nkpis; i++)
+            if ((int)r->kpis[i]->family == f)
                 sbuf_printf(b, "<tr><td>%s<br/><code>%s</code></td><td>%s</td></tr>\n",
-                            kpis[i].label, kpis[i].kpi, kpis[i].def);
+                            r->kpis[i]->title, r->kpis[i]->name, r->kpis[i]->definition);
     }
     sbuf_adds(b, "</tbody></table>\n<h2>Notes</h2>\n<ol class=\"notes\">\n<li><b>Suppression."
                  "</b> A figure is shown as <i>suppressed</i> when ");

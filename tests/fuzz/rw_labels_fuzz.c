@@ -18,7 +18,7 @@
 #include "remote.pb-c.h"
 
 static const char *const windows[] = {"28d", NULL};
-static const struct prom_kpi fam = {"adoption_ratio", "help", windows};
+static const struct kpi_def fam = {.name = "adoption_ratio", .help = "help", .windows = windows};
 
 static void fail(const char *what, const char *in)
 {

@@ -195,6 +195,25 @@ sleep 2.5  # the refresh after the last batch
 curl -s "http://127.0.0.1:$port/metrics" > "$T/metrics.txt"
 check_eq "$(promtool check metrics < "$T/metrics.txt" 2>&1)" "" "promtool check metrics findings"
 
+# The KPI catalogue (cadre-aggregator kpis) against /metrics and the dashboards: every KPI
+# of the catalogue is a gauge family on /metrics, and every cadre_* metric a dashboard
+# queries is a family the aggregator or an agent exposes.
+"$BIN/cadre-aggregator" kpis > "$T/catalogue.tsv"
+check_eq "$(head -1 "$T/catalogue.tsv" | cut -f1)" kpi "catalogue header"
+ncat=0
+while IFS=$'\t' read -r k _; do
+  ncat=$((ncat + 1))
+  grep -qx "# TYPE cadre_$k gauge" "$T/metrics.txt" || not_ok "catalogue KPI $k has no gauge family on /metrics"
+done < <(tail -n +2 "$T/catalogue.tsv")
+check_eq "$(grep -c '^# TYPE cadre_.* gauge$' "$T/metrics.txt" | awk -v n="$ncat" '{ print ($1 >= n) }')" 1 \
+  "the $ncat catalogue KPIs are gauge families on /metrics"
+curl -s "http://${agent_targets[0]//\"/}/metrics" > "$T/agent-metrics.txt"
+cat "$T/metrics.txt" "$T/agent-metrics.txt" | sed -n 's/^# TYPE \([a-z0-9_]*\) .*/\1/p' | sort -u > "$T/families.txt"
+for b in "${boards[@]}"; do
+  unknown=$(grep -o 'cadre_[a-z0-9_]*' "$DASH/$b.json" | grep -v '^cadre_$' | sort -u | comm -23 - "$T/families.txt" | tr '\n' ' ')
+  check_eq "$unknown" "" "$b: every cadre_* metric it queries is exposed"
+done
+
 
 # q EXPR: prints "STATUS N" (N = number of series in the result) or "error MESSAGE".
 q() {

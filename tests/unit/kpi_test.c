@@ -7,6 +7,7 @@
 #include "aggregator/kpi.h"
 #include "aggregator/kpi_model.h"
 #include "common/decimal.h"
+#include "exporters/kpi_catalogue.h"
 #include "tests/unit/fixtures.h"
 
 #define TRANSFER CADRE__END_REASON__END_REASON_TRANSFER
@@ -45,7 +46,8 @@ static void load_scenario(struct ingest *ing)
         fx_staffing(&fb, p, "2025-01-01", NULL, 0, "north", "ER", "nurse", 0, 1000000);
     for (uint32_t p = 40; p <= 42; p++)
         fx_staffing(&fb, p, "2025-01-01", NULL, 0, "south", "Pharmacy", "pharmacist", 0, 1000000);
-    fx_staffing(&fb, 31, "2025-01-01", "2026-08-31", VOLUNTARY, "north", "ICU", "nurse", 0, 1000000);
+    fx_staffing(&fb, 31, "2025-01-01", "2026-08-31", VOLUNTARY, "north", "ICU", "nurse", 0,
+                1000000);
     assert_int_equal(fx_ingest(ing, &fb, 1), 200);
 
     fx_usage(&fb, 1, "2026-09-03", "ambient-scribe", ACC, off++);
@@ -171,7 +173,8 @@ static void test_tools_and_outcomes_28d(void **state)
     cell(e, "tool_adoption_ratio", "28d", "tool", "coding-assistant", 1, 27, 27);
     /* Outcome events: accepted 2, edited 1 (p1), rejected 1 (p2) = 4 from 2 people (< 5). */
     suppressed(e, "ai_output_accepted_ratio", "28d", "org", "all", 2);
-    const struct kpi_row *r = kpi_table_find(&e->t, "ai_output_accepted_ratio", "28d", "org", "all");
+    const struct kpi_row *r =
+        kpi_table_find(&e->t, "ai_output_accepted_ratio", "28d", "org", "all");
     assert_double_exact(r->numerator, 2);
     assert_double_exact(r->denominator, 4);
     r = kpi_table_find(&e->t, "ai_output_rejected_ratio", "28d", "tool", "chat-assistant");
@@ -179,7 +182,8 @@ static void test_tools_and_outcomes_28d(void **state)
     assert_double_exact(r->numerator, 1);
     assert_double_exact(r->denominator, 1);
     /* A tool with no outcome events has no outcome row (denominator 0). */
-    assert_null(kpi_table_find(&e->t, "ai_output_accepted_ratio", "28d", "tool", "coding-assistant"));
+    assert_null(
+        kpi_table_find(&e->t, "ai_output_accepted_ratio", "28d", "tool", "coding-assistant"));
 }
 
 static void test_adoption_90d(void **state)
@@ -216,12 +220,38 @@ static void test_windows(void **state)
         assert_int_equal(kpi_window_parse(bad[i], asof, &s, &e, err, sizeof err), -EINVAL);
 }
 
+/* Every row the families emit names a catalogue KPI, in one of its breakdowns, and a KPI
+ * the catalogue never suppresses is published whatever its person count. */
+static void test_rows_match_catalogue(void **state)
+{
+    struct env *e = *state;
+    assert_true(e->t.n > 0);
+    for (size_t i = 0; i < e->t.n; i++) {
+        const struct kpi_row *r = &e->t.rows[i];
+        const struct kpi_def *d = kpi_catalogue_find(r->kpi);
+        if (!d)
+            fail_msg("row of %s, which is not in the catalogue", r->kpi);
+        int by = kpi_by_parse(r->by);
+        if (by < 0 || !(d->by & KPI_BY_BIT(by)))
+            fail_msg("%s has a row by %s, not one of its breakdowns", r->kpi, r->by);
+        if (d->suppression == KPI_SUPPRESS_NEVER)
+            assert_false(r->suppressed);
+    }
+    /* ai_champion_coverage_ratio counts departments: ICU, ER and Pharmacy are staffed on
+     * 2026-09-30 and none has a champion (0/3); 27 staff that day, never suppressed. */
+    cell(e, "ai_champion_coverage_ratio", "28d", "org", "all", 0, 3, 27);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unmatched),      cmocka_unit_test(test_adoption_28d),
-        cmocka_unit_test(test_engaged_28d),    cmocka_unit_test(test_tools_and_outcomes_28d),
-        cmocka_unit_test(test_adoption_90d),   cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_unmatched),
+        cmocka_unit_test(test_adoption_28d),
+        cmocka_unit_test(test_engaged_28d),
+        cmocka_unit_test(test_tools_and_outcomes_28d),
+        cmocka_unit_test(test_adoption_90d),
+        cmocka_unit_test(test_windows),
+        cmocka_unit_test(test_rows_match_catalogue),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,9 +17,11 @@
 
 static const char *const w_adoption[] = {"7d", "28d", NULL};
 static const char *const w_retention[] = {"90d", NULL};
-static const struct prom_kpi fams[] = {
-    {"adoption_ratio", "help", w_adoption},
-    {"retention_ratio", "help", w_retention},
+/* Two hand-made KPI definitions (not the catalogue's windows), so the selection by window
+ * is tested on its own. */
+static const struct kpi_def fams[] = {
+    {.name = "adoption_ratio", .help = "help", .windows = w_adoption},
+    {.name = "retention_ratio", .help = "help", .windows = w_retention},
 };
 #define NFAMS (sizeof fams / sizeof *fams)
 
