@@ -4,7 +4,7 @@
  *
  * Sums are kept in exact integer units while accumulating (millionths of hours or minutes,
  * fte-millionths x days) and turned into hours and seconds when emitted; the per-person
- * flags compare exactly in 128-bit integers, as SPEC section 5 requires.
+ * flags compare exactly in 128-bit integers (docs/kpi.md, "Burnout flags, exactly").
  */
 #include "aggregator/kpi_family.h"
 #include "common/decimal.h"

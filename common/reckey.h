@@ -1,4 +1,4 @@
-/* reckey.h - record keys of SPEC section 2 as bytes, shared by agent and aggregator.
+/* reckey.h - record keys (docs/store.md) as bytes, shared by agent and aggregator.
  *
  * Keyed records start with the 16-byte staff key, then their key fields big-endian with the
  * sign bit flipped, so that RocksDB's byte order is (staff, time) order:

@@ -1,5 +1,5 @@
 /* kpi_families_test.c - burnout, retention, hybrid-role, literacy and champion-coverage
- * KPIs against values computed by hand from SPEC section 5 (each expectation says how).
+ * KPIs against values computed by hand from the formulas of docs/kpi.md (each expectation says how).
  *
  * As-of 2026-09-30. 28d = 2026-09-03..09-30 (28 days); 2026Q3 = 07-01..09-30 (92 days).
  * H = 40 h/week, so one fte-day is 40/7 contracted hours. Everyone is site north.

@@ -1,5 +1,5 @@
-/* kpi_test.c - KPI golden values computed by hand from SPEC section 5, over records that
- * went through ingest into a real RocksDB folder. */
+/* kpi_test.c - KPI golden values computed by hand from the formulas of docs/kpi.md, over records
+ * that went through ingest into a real RocksDB folder. */
 #include "tests/unit/testutil.h"
 
 #include <errno.h>

@@ -33,7 +33,7 @@ const char *const tool_names[TOOL_COUNT] = {
     "imaging-triage",
 };
 
-/* The last name is exactly 128 bytes, the longest course SPEC allows (the test checks). */
+/* The last name is exactly 128 bytes, the longest course name allowed (the test checks). */
 const char *const course_names[C_COUNT] = {
     "ai-literacy-101",
     "ai-safety",
