@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aggregator/config.h"
@@ -102,11 +104,23 @@ static int write_out(const char *path, const char *buf, size_t len, char *err, s
 {
     if (strcmp(path, "-") == 0)
         return fwrite(buf, 1, len, stdout) == len ? 0 : -EIO;
+    /* A fresh temp name beside path, created exclusively: an existing file or a planted
+     * symlink of that name makes mkostemp try another name, never write through it. */
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= sizeof tmp) {
+        snprintf(err, errlen, "output path too long");
+        return -ENAMETOOLONG;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot create %.300s: %s", tmp, strerror(errno));
+        snprintf(err, errlen, "cannot create a temporary file beside %.300s: %s", path,
+                 strerror(errno));
+        return -EIO;
+    }
+    if (fchmod(fd, 0644)) {
+        snprintf(err, errlen, "cannot set the mode of %.300s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
         return -EIO;
     }
     size_t off = 0;

@@ -68,5 +68,14 @@ check_eq "$(head -1 "$T/stopped.csv")" "window,kpi,by,group,value,numerator,deno
 "$BIN/cadre-aggregator" export --config "$T/agg.ini" --quarter 2026Q4 --format csv --out "$T/x.csv" 2>"$T/err"
 check_eq "$?" 65 "a quarter after the as-of day"
 check_grep 'starts after the as-of day' "$T/err" "says why"
+# A symlink planted where the old code put its temp file (PATH.tmp-PID; bash's $$ is the
+# export's PID after exec) must not be written through: the victim stays as it was.
+echo "precious" > "$T/victim"
+bash -c 'ln -s "$1/victim" "$1/planted.csv.tmp-$$"; exec "$2" export --config "$1/agg.ini" --quarter 2026Q3 --format csv --out "$1/planted.csv"' _ "$T" "$BIN/cadre-aggregator"
+check_eq "$?" 0 "export beside a planted symlink"
+check_eq "$(cat "$T/victim")" "precious" "the symlink's target is untouched"
+check_eq "$(head -1 "$T/planted.csv" | cut -d, -f1-2)" "window,kpi" "the export is written to its own path"
+check_eq "$(stat -c %a "$T/planted.csv")" 644 "the export's mode is 644"
+check_eq "$(find "$T" -maxdepth 1 -name 'planted.csv.tmp-*' ! -type l | wc -l)" 0 "no temp file left"
 ls "$T"/db.secondary-* >/dev/null 2>&1 && not_ok "secondary scratch folders left behind" || ok "no secondary scratch folder left"
 t_done
