@@ -33,7 +33,12 @@ struct tail {
     uint64_t fp;
     uint64_t off;  /* first byte not consumed */
     uint64_t line; /* lines consumed */
+    bool skipping; /* off is inside an over-long line, already counted as rejected */
 };
+
+/* The checkpoint keeps `skipping` in the top bit of the line count (a file never has 2^63
+ * lines), so checkpoints written before the flag existed read the same. */
+#define SKIP_BIT (UINT64_C(1) << 63)
 
 struct usage_src {
     char *glob;
@@ -235,7 +240,7 @@ static int tail_file(struct usage_src *u, const struct source_env *env, const ch
     char *buf = NULL;
     size_t cap = 0, have = 0; /* bytes in buf, starting at file offset t->off */
     int rc = 0;
-    bool skipping = false; /* inside an over-long line */
+    bool skipping = t->skipping; /* inside an over-long line, across polls too */
     for (;;) {
         xgrow((void **)&buf, &cap, have + CHUNK, 1);
         ssize_t r = read_at(fd, buf + have, CHUNK, t->off + have);
@@ -284,6 +289,7 @@ static int tail_file(struct usage_src *u, const struct source_env *env, const ch
         }
     }
 out:
+    t->skipping = skipping;
     xfree(buf);
     return rc;
 }
@@ -306,7 +312,7 @@ static int save_ckpt(struct usage_src *u, const struct source_env *env)
     for (size_t i = 0; i < u->n; i++) {
         ckpt_put_u64(&b, u->t[i].fp);
         ckpt_put_u64(&b, u->t[i].off);
-        ckpt_put_u64(&b, u->t[i].line);
+        ckpt_put_u64(&b, u->t[i].line | (u->t[i].skipping ? SKIP_BIT : 0));
     }
     int rc = ckpt_write(env->ckpt_dir, u->ckpt_name, b.p, b.len, env->fsync);
     ckpt_buf_free(&b);
@@ -337,7 +343,9 @@ static void load_ckpt(struct usage_src *u, const struct source_env *env)
         for (uint64_t i = 0; i < n; i++) {
             t[i].fp = ckpt_get_u64(&in);
             t[i].off = ckpt_get_u64(&in);
-            t[i].line = ckpt_get_u64(&in);
+            uint64_t line = ckpt_get_u64(&in);
+            t[i].line = line & ~SKIP_BIT;
+            t[i].skipping = (line & SKIP_BIT) != 0;
         }
         if (!in.bad) {
             u->t = t;

@@ -717,6 +717,39 @@ static void test_usage_rotation(void **state)
     assert_memory_equal(f->rec[0]->key.data, key1, k1);
 }
 
+/* A line longer than the 1 MiB limit is rejected once, even when it arrives over several
+ * polls and the agent restarts in the middle of it (the skip state is checkpointed). */
+static void test_usage_long_line_counted_once(void **state)
+{
+    struct fx *f = *state;
+    const char *good = "{\"ts\":\"2026-09-10T08:00:00Z\",\"user\":\"a\",\"tool\":\"t\"}\n";
+    size_t big = (1u << 20) + 4096;
+    char *chunk = xmalloc(big + 1);
+    memset(chunk, 'x', big);
+    chunk[big] = 0;
+    write_file(f, "long.jsonl", good);
+    append_file(f, "long.jsonl", "{\"pad\":\"");
+    append_file(f, "long.jsonl", chunk); /* over the limit, no newline yet */
+    fx_start(f, &source_usage_jsonl, "long.jsonl", false, true);
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(f->nrec, 1);
+    assert_int_equal(REJ(f, SRC_MALFORMED), 1);
+    /* More of the same line, over the limit again on its own. */
+    append_file(f, "long.jsonl", chunk);
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(f->nrec, 0);
+    assert_int_equal(REJ(f, SRC_MALFORMED), 1);
+    /* A restart in the middle of the line, then its short end and a good line. */
+    fx_stop(f);
+    fx_start(f, &source_usage_jsonl, "long.jsonl", false, true);
+    append_file(f, "long.jsonl", "xx\"}\n");
+    append_file(f, "long.jsonl", good);
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(f->nrec, 1);
+    assert_int_equal(REJ(f, SRC_MALFORMED), 1);
+    xfree(chunk);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -734,6 +767,7 @@ int main(void)
         T(test_training),
         T(test_usage),
         T(test_usage_rotation),
+        T(test_usage_long_line_counted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
