@@ -11,6 +11,7 @@
 #include "common/inifile.h"
 #include "common/opttab.h"
 #include "common/strutil.h"
+#include "common/tokfile.h"
 #include "common/xalloc.h"
 
 _Static_assert(sizeof(enum spool_fsync) == sizeof(int), "OPT_CHOICE stores an int");
@@ -234,32 +235,27 @@ void agent_config_free(struct agent_config *cfg)
 
 int agent_read_token(const char *path, char **out, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int rc = -errno;
-        snprintf(err, errlen, "token_file %s: cannot open: %s", path, strerror(errno));
-        return rc;
-    }
-    char line[4096];
-    const char *s = fgets(line, sizeof line, f) ? line : "";
-    fclose(f);
-    size_t n = strlen(s);
-    str_trim(&s, &n);
-    if (!n) {
+    int rc = tokfile_read_token(path, out);
+    switch (rc) {
+    case 0: return 0;
+    case -EIO: snprintf(err, errlen, "token_file %s: read error", path); return rc;
+    case -E2BIG:
+        snprintf(err, errlen, "token_file %s: first line is longer than %d bytes", path,
+                 TOKFILE_MAX_LINE);
+        return -EINVAL;
+    case -ENODATA:
         snprintf(err, errlen, "token_file %s: first line is empty", path);
         return -EINVAL;
+    case -EILSEQ:
+        snprintf(err, errlen,
+                 "token_file %s: token holds a character not allowed in a "
+                 "header",
+                 path);
+        return -EINVAL;
+    default:
+        snprintf(err, errlen, "token_file %s: cannot open: %s", path, strerror(-rc));
+        return rc;
     }
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7E) {
-            snprintf(err, errlen,
-                     "token_file %s: token holds a character not allowed in a "
-                     "header",
-                     path);
-            return -EINVAL;
-        }
-    }
-    *out = xstrndup(s, n);
-    return 0;
 }
 
 static int check_readable(const char *what, const char *path, char *err, size_t errlen)

@@ -51,8 +51,9 @@ void agent_config_free(struct agent_config *cfg);
  * the token file (a non-empty first line) and the TLS files. 0 or -EINVAL with err. */
 int agent_config_check_files(const struct agent_config *cfg, char *err, size_t errlen);
 
-/* Reads the bearer token: the first line of path, trimmed. Returns 0 with *out (caller
- * frees with xfree) or -errno / -EINVAL (empty) with err. */
+/* Reads the bearer token with tokfile_read_token: the first line of path, trimmed, visible
+ * ASCII only. Returns 0 with *out (caller frees with xfree), or -errno (cannot open, read
+ * error) / -EINVAL (empty, too long, a byte a header cannot carry) with err. */
 int agent_read_token(const char *path, char **out, char *err, size_t errlen);
 
 /* Prints every config key with its default and help, from the declarative tables: the
