@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cadre.pb-c.h"
+#include "common/opttab.h"
 
 struct pseudonym;
 
@@ -18,21 +19,11 @@ enum source_reason { SRC_MALFORMED, SRC_MISSING_FIELD, SRC_INVALID_VALUE, SRC_NR
 /* "malformed", "missing_field", "invalid_value". */
 const char *source_reason_name(int reason);
 
-/* Options of a [source NAME] section besides `type`. Each type's table says which apply. */
+/* Options of a [source NAME] section besides `type`. Each type's table (rows of
+ * common/opttab.h with offsets into this struct) says which apply. */
 struct source_opts {
     char *path;         /* glob */
     bool authoritative; /* CSV: ship tombstones for keys gone from the snapshot */
-};
-
-enum source_opt_kind { SOPT_STR, SOPT_BOOL };
-
-/* One row of a type's declarative config table. */
-struct source_opt {
-    const char *key;
-    enum source_opt_kind kind;
-    const char *def; /* default as text; NULL = required */
-    size_t off;      /* offsetof(struct source_opts, field) */
-    const char *help;
 };
 
 /* Counters of one source instance, read by the self-metrics endpoint (any thread). */
@@ -66,7 +57,7 @@ struct source_type {
     int (*init)(void **ctx, const struct source_opts *opts, const struct source_env *env);
     int (*poll)(void *ctx, const struct source_env *env);
     void (*fini)(void *ctx);
-    const struct source_opt *config; /* terminated by a row with key NULL */
+    const struct opt *config; /* its keys; terminated by a row with key NULL */
 };
 
 /* Looks a type up by name; NULL when unknown. */

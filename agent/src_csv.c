@@ -21,12 +21,12 @@
 
 #define CKPT_VERSION 1
 
-const struct source_opt src_csv_config[] = {
-    {"path", SOPT_STR, NULL, offsetof(struct source_opts, path),
-     "CSV file or glob; the newest match by mtime is the snapshot"},
-    {"authoritative", SOPT_BOOL, "false", offsetof(struct source_opts, authoritative),
-     "ship tombstones for keys missing from a newer snapshot"},
-    {NULL, 0, NULL, 0, NULL},
+const struct opt src_csv_config[] = {
+    {"path", OPT_NONEMPTY, NULL, offsetof(struct source_opts, path), 0, 0, true,
+     .help = "CSV file or glob; the newest match by mtime is the snapshot"},
+    {"authoritative", OPT_BOOL, "false", offsetof(struct source_opts, authoritative), 0, 0, false,
+     .help = "ship tombstones for keys missing from a newer snapshot"},
+    {NULL, 0, NULL, 0, 0, 0, false, .help = NULL},
 };
 
 /* Identity of a snapshot file: it is read again when any of this changes. */

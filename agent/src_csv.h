@@ -64,7 +64,7 @@ int src_csv_poll(void *ctx, const struct source_env *env);
 void src_csv_fini(void *ctx);
 
 /* The config table of every CSV type: path, authoritative. */
-extern const struct source_opt src_csv_config[];
+extern const struct opt src_csv_config[];
 
 /* Field helpers. Each returns true when the field is good; otherwise it records
  * (reason, column) in f and returns false. With present == NULL the field is required (an

@@ -50,10 +50,10 @@ struct usage_src {
     size_t scratch_cap;
 };
 
-static const struct source_opt usage_config[] = {
-    {"path", SOPT_STR, NULL, offsetof(struct source_opts, path),
-     "JSON Lines file or glob; every match is tailed"},
-    {NULL, 0, NULL, 0, NULL},
+static const struct opt usage_config[] = {
+    {"path", OPT_NONEMPTY, NULL, offsetof(struct source_opts, path), 0, 0, true,
+     .help = "JSON Lines file or glob; every match is tailed"},
+    {NULL, 0, NULL, 0, 0, 0, false, .help = NULL},
 };
 
 static const char *const outcomes[] = {"accepted", "edited", "rejected"};

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "common/opttab.h"
 
 struct agg_config {
     char *listen; /* host:port */
@@ -30,13 +33,19 @@ struct agg_config {
     int64_t rw_interval_s;
 };
 
+#define AGG_CONFIG_NTABLES 2
+
+/* The keys of [aggregator] and of [remote_write], in that order (docs/config.md). */
+extern const struct opttab agg_config_tables[AGG_CONFIG_NTABLES];
+
 /* Reads the file at path into *cfg (defaults for absent keys). On error returns -EINVAL
- * and writes "FILE:LINE: message" into err. Free with agg_config_free(). */
+ * and writes "FILE:LINE: message" (or "FILE: message") into err; *cfg is then empty.
+ * Free with agg_config_free() (also safe after a failed load). */
 int agg_config_load(struct agg_config *cfg, const char *path, char *err, size_t errlen);
 void agg_config_free(struct agg_config *cfg);
 
-/* Prints the config keys with their defaults and help (for --help). */
-void agg_config_usage(void);
+/* Prints every config key with its default and help, from the tables (for --help). */
+void agg_config_usage(FILE *f);
 
 /* The as-of day: as_of when set, else yesterday in local time. */
 int32_t agg_config_as_of(const struct agg_config *cfg);

@@ -49,7 +49,7 @@ static void usage(FILE *f)
             "      --version       print the version\n"
             "\n"
             "configuration keys (default, meaning):\n");
-    agg_config_usage();
+    agg_config_usage(f);
 }
 
 static int run_daemon(struct agg_config *cfg)

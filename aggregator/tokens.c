@@ -3,10 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/strutil.h"
+#include "common/tokfile.h"
 #include "common/xalloc.h"
 
 struct entry {
@@ -20,49 +20,63 @@ struct tokens {
     size_t n, cap;
 };
 
+/* Reading state of tokens_load. */
+struct load_ctx {
+    struct tokens *t;
+    const char *path;
+    int with_ids;
+    char *err;
+    size_t errlen;
+};
+
+/* Adds one line's entry; 1 with err written when the line is refused. */
+static int on_line(void *ud, char *line, int lineno)
+{
+    struct load_ctx *c = ud;
+    char *save, *a = strtok_r(line, " \t\r\n", &save);
+    if (!a || a[0] == '#')
+        return 0;
+    char *b = c->with_ids ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+    if ((c->with_ids && (!b || !str_is_ident(a, strlen(a)))) || strtok_r(NULL, " \t\r\n", &save)) {
+        snprintf(c->err, c->errlen, "%s:%d: expected \"%s\"", c->path, lineno,
+                 c->with_ids ? "agent_id token" : "token");
+        return 1;
+    }
+    /* The token says who the agent is: one token, one agent. */
+    const char *owner = c->with_ids ? tokens_lookup(c->t, b, strlen(b)) : NULL;
+    if (owner && strcmp(owner, a) != 0) {
+        snprintf(c->err, c->errlen,
+                 "%s:%d: agent %s has the token of agent %s; each agent needs its own token",
+                 c->path, lineno, a, owner);
+        return 1;
+    }
+    struct tokens *t = c->t;
+    xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
+    struct entry *e = &t->e[t->n++];
+    e->id = xstrdup(c->with_ids ? a : "");
+    e->token = xstrdup(c->with_ids ? b : a);
+    e->len = strlen(e->token);
+    return 0;
+}
+
 struct tokens *tokens_load(const char *path, int with_ids, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
+    struct load_ctx c = {.t = xcalloc(1, sizeof *c.t),
+                         .path = path,
+                         .with_ids = with_ids,
+                         .err = err,
+                         .errlen = errlen};
+    int rc = tokfile_each_line(path, on_line, &c);
+    if (rc > 0)
+        goto fail; /* on_line wrote err */
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: cannot %s: %s", path, rc == -EIO ? "read" : "open",
+                 strerror(-rc));
+        goto fail;
     }
-    struct tokens *t = xcalloc(1, sizeof *t);
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0;
-    while (getline(&line, &cap, f) != -1) {
-        lineno++;
-        char *save, *a = strtok_r(line, " \t\r\n", &save);
-        if (!a || a[0] == '#')
-            continue;
-        char *b = with_ids ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-        if ((with_ids && (!b || !str_is_ident(a, strlen(a)))) || strtok_r(NULL, " \t\r\n", &save)) {
-            snprintf(err, errlen, "%s:%d: expected \"%s\"", path, lineno,
-                     with_ids ? "agent_id token" : "token");
-            goto fail;
-        }
-        /* The token says who the agent is: one token, one agent. */
-        const char *owner = with_ids ? tokens_lookup(t, b, strlen(b)) : NULL;
-        if (owner && strcmp(owner, a) != 0) {
-            snprintf(err, errlen,
-                     "%s:%d: agent %s has the token of agent %s; each agent needs its own token",
-                     path, lineno, a, owner);
-            goto fail;
-        }
-        xgrow((void **)&t->e, &t->cap, t->n + 1, sizeof *t->e);
-        struct entry *e = &t->e[t->n++];
-        e->id = xstrdup(with_ids ? a : "");
-        e->token = xstrdup(with_ids ? b : a);
-        e->len = strlen(e->token);
-    }
-    fclose(f);
-    free(line);
-    return t;
+    return c.t;
 fail:
-    fclose(f);
-    free(line);
-    tokens_free(t);
+    tokens_free(c.t);
     return NULL;
 }
 

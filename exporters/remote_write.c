@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tokfile.h"
 #include "common/xalloc.h"
 #include "remote.pb-c.h"
 
@@ -344,34 +345,17 @@ int rw_send(const char *url, const char *token, const char *user_agent, const ui
 
 int rw_read_token(const char *path, char **token, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return -e;
-    }
-    char line[4096];
-    char *got = fgets(line, sizeof line, f);
-    int e = ferror(f) ? EIO : 0;
-    fclose(f);
-    if (e) {
-        snprintf(err, errlen, "%s: read error", path);
-        return -e;
-    }
-    char *s = got ? line : (char *)"";
-    size_t n = strcspn(s, "\r\n");
-    if (got && !s[n] && n == sizeof line - 1) {
-        snprintf(err, errlen, "%s: the first line is longer than %zu bytes", path, n);
+    int rc = tokfile_read_token(path, token);
+    switch (rc) {
+    case 0: return 0;
+    case -EIO: snprintf(err, errlen, "%s: read error", path); return rc;
+    case -E2BIG:
+        snprintf(err, errlen, "%s: the first line is longer than %d bytes", path, TOKFILE_MAX_LINE);
         return -EINVAL;
-    }
-    while (n && is_blank(s[n - 1]))
-        n--;
-    while (n && is_blank(*s))
-        s++, n--;
-    if (!n) {
-        snprintf(err, errlen, "%s: the first line holds no token", path);
+    case -ENODATA: snprintf(err, errlen, "%s: the first line holds no token", path); return -EINVAL;
+    case -EILSEQ:
+        snprintf(err, errlen, "%s: the token holds a character not allowed in a header", path);
         return -EINVAL;
+    default: snprintf(err, errlen, "%s: %s", path, strerror(-rc)); return rc;
     }
-    *token = xstrndup(s, n);
-    return 0;
 }

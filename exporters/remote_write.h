@@ -52,9 +52,10 @@ int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs
 int rw_send(const char *url, const char *token, const char *user_agent, const uint8_t *body,
             size_t len, char *err, size_t errlen);
 
-/* Reads a bearer token: the first line of path without its line ending and surrounding
- * blanks. On success *token is set (caller frees with xfree) and 0 returned; otherwise a
- * negative errno (-EINVAL for an empty first line) with the reason in err. */
+/* Reads a bearer token with tokfile_read_token: the first line of path without its line
+ * ending and surrounding white space, visible ASCII only. On success *token is set (caller
+ * frees with xfree) and 0 returned; otherwise a negative errno (-EINVAL for an empty,
+ * too long or unsendable first line) with the reason in err. */
 int rw_read_token(const char *path, char **token, char *err, size_t errlen);
 
 #endif
