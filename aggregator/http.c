@@ -8,9 +8,13 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "aggregator/export_cmd.h"
@@ -487,6 +491,48 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, s
     return 0;
 }
 
+/* libmicrohttpd's own messages (a client that closed early, a refused connection) go
+ * through Cadre's log at debug level, timestamped; at most one a second reaches the log
+ * at warning level so a flood of connections cannot flood the log. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = 0;
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
+    static _Atomic int64_t last_warn_s;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t prev = atomic_load(&last_warn_s);
+    if (now.tv_sec > prev && atomic_compare_exchange_strong(&last_warn_s, &prev, now.tv_sec))
+        log_warn("http: %s (further HTTP library messages this second at debug level)", msg);
+    else
+        log_debug("http: %s", msg);
+}
+
+/* Raises the soft open-files limit to want (within the hard limit) so max_connections can
+ * be reached; logs when it cannot. */
+static void raise_nofile(rlim_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+        return;
+    rlim_t to = rl.rlim_max < want ? rl.rlim_max : want;
+    if (to > rl.rlim_cur) {
+        rl.rlim_cur = to;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (to < want)
+        log_warn("open-files limit %llu is below max_connections + 256 = %llu: connections "
+                 "past it are refused",
+                 (unsigned long long)to, (unsigned long long)want);
+}
+
 int http_start(struct http_server **out, const struct agg_config *cfg, struct ingest *ing,
                struct refresher *ref, struct kpi_model *model, struct rwpush *rw, char *err,
                size_t errlen)
@@ -519,10 +565,15 @@ int http_start(struct http_server **out, const struct agg_config *cfg, struct in
             tls[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls_ca};
         tls[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)120, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    raise_nofile((rlim_t)cfg->max_connections + 256);
+    /* The logger first, so that no option's message reaches stderr raw. */
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned)4, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+                            on_completed, h, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not allowed)", cfg->listen);
         goto fail;
