@@ -107,7 +107,29 @@ $(BIN)/cadre-gen: $(call obj,$(GEN_SRC)) $(LIB_COMMON)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%_test: $(BUILD)/tests/unit/%_test.o $(LIBS_ALL)
+# Each unit test links only its own layer's libraries, so a module that reaches up a layer
+# (common into agent, exporters into aggregator, ...) fails to link in its test. The layer
+# of tests/unit/NAME_test.c is found without a table to keep up to date:
+#   1. the folder of the module NAME (common/NAME.c, agent/NAME.c, exporters/NAME.c or
+#      aggregator/NAME.c): store_test is an aggregator test, checkpoint_test an agent one;
+#   2. else a layer whose name starts NAME (agent_sources_test, common_test);
+#   3. else the aggregator layer, the top one (export_test, kpi_families_test).
+# A test that compares layers side by side on purpose says so with UNIT_LAYER_NAME = all
+# (tokens_test: the agent's and the aggregator's readers of one token file).
+LAYERS = common agent exporters aggregator
+LAYER_LIBS_common = $(LIB_COMMON)
+LAYER_LIBS_agent = $(LIB_AGENT) $(LIB_COMMON)
+LAYER_LIBS_exporters = $(LIB_EXP) $(LIB_COMMON)
+LAYER_LIBS_aggregator = $(LIB_AGG) $(LIB_EXP) $(LIB_COMMON)
+LAYER_LIBS_all = $(LIBS_ALL)
+UNIT_LAYER_tokens = all
+unit_layer = $(or $(UNIT_LAYER_$(1)),$(firstword \
+	$(foreach l,$(LAYERS),$(if $(wildcard $(l)/$(1).c),$(l))) \
+	$(foreach l,$(LAYERS),$(if $(filter $(l) $(l)_%,$(1)),$(l))) aggregator))
+unit_libs = $(LAYER_LIBS_$(call unit_layer,$(1)))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%_test: $(BUILD)/tests/unit/%_test.o $$(call unit_libs,$$*)
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

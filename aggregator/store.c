@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/arena.h"
+#include "common/hmap.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -33,10 +34,7 @@ struct store {
 
 /* A write of the batch, found again by store_txn_get. */
 struct txn_entry {
-    struct txn_entry *next; /* same bucket; newer writes come first */
-    uint64_t hash;
     size_t klen, vlen;
-    uint8_t cf;
     bool deleted;
     char data[]; /* key, then value */
 };
@@ -46,9 +44,8 @@ struct txn_entry {
 struct store_txn {
     struct store *s;
     rocksdb_writebatch_t *wb;
-    struct txn_entry **tab; /* buckets; a power of two */
-    size_t cap, n;
-    struct arena mem; /* the entries */
+    struct hmap tab[CF_COUNT]; /* per family: key -> its newest txn_entry */
+    struct arena mem;          /* the entries */
 };
 
 struct store_iter {
@@ -190,63 +187,22 @@ struct store_txn *store_txn_new(struct store *s)
     struct store_txn *t = xcalloc(1, sizeof *t);
     t->s = s;
     t->wb = rocksdb_writebatch_create();
-    t->cap = 256;
     t->mem.block = 256 << 10;
-    t->tab = xcalloc(t->cap, sizeof *t->tab);
     return t;
-}
-
-static uint64_t txn_hash(enum store_cf cf, const void *key, size_t klen)
-{
-    uint64_t h = UINT64_C(14695981039346656037) ^ (uint64_t)cf; /* FNV-1a */
-    const uint8_t *p = key;
-    for (size_t i = 0; i < klen; i++)
-        h = (h ^ p[i]) * UINT64_C(1099511628211);
-    return h ^ h >> 29;
-}
-
-static void txn_grow(struct store_txn *t)
-{
-    size_t cap = t->cap * 2;
-    struct txn_entry **tab = xcalloc(cap, sizeof *tab);
-    /* Buckets are rebuilt oldest first so that newer writes stay in front. */
-    for (size_t i = 0; i < t->cap; i++) {
-        struct txn_entry *rev = NULL, *e = t->tab[i], *next;
-        for (; e; e = next) {
-            next = e->next;
-            e->next = rev;
-            rev = e;
-        }
-        for (e = rev; e; e = next) {
-            next = e->next;
-            struct txn_entry **b = &tab[e->hash & (cap - 1)];
-            e->next = *b;
-            *b = e;
-        }
-    }
-    xfree(t->tab);
-    t->tab = tab;
-    t->cap = cap;
 }
 
 static void txn_remember(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
                          const void *val, size_t vlen, bool deleted)
 {
-    if (t->n >= t->cap / 2)
-        txn_grow(t);
     struct txn_entry *e = arena_alloc(&t->mem, sizeof *e + klen + vlen);
-    e->hash = txn_hash(cf, key, klen);
     e->klen = klen;
     e->vlen = vlen;
-    e->cf = (uint8_t)cf;
     e->deleted = deleted;
     memcpy(e->data, key, klen);
     if (vlen)
         memcpy(e->data + klen, val, vlen);
-    struct txn_entry **b = &t->tab[e->hash & (t->cap - 1)];
-    e->next = *b;
-    *b = e;
-    t->n++;
+    /* A newer write of the key replaces the older one in the index (both stay in mem). */
+    hmap_put(&t->tab[cf], hmap_hash(key, klen, HMAP_SEED), e->data, klen, e);
 }
 
 void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
@@ -265,17 +221,14 @@ void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, si
 int store_txn_own(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
                   const char **val, size_t *vlen)
 {
-    uint64_t h = txn_hash(cf, key, klen);
-    for (struct txn_entry *e = t->tab[h & (t->cap - 1)]; e; e = e->next) {
-        if (e->hash != h || e->cf != cf || e->klen != klen || memcmp(e->data, key, klen))
-            continue;
-        if (e->deleted)
-            return 0;
-        *val = e->data + klen;
-        *vlen = e->vlen;
-        return 1;
-    }
-    return -ENOENT;
+    const struct txn_entry *e = hmap_get(&t->tab[cf], hmap_hash(key, klen, HMAP_SEED), key, klen);
+    if (!e)
+        return -ENOENT;
+    if (e->deleted)
+        return 0;
+    *val = e->data + klen;
+    *vlen = e->vlen;
+    return 1;
 }
 
 int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t klen, char **val,
@@ -355,7 +308,8 @@ void store_txn_free(struct store_txn *t)
         return;
     rocksdb_writebatch_destroy(t->wb);
     arena_release(&t->mem);
-    xfree(t->tab);
+    for (int cf = 0; cf < CF_COUNT; cf++)
+        hmap_free(&t->tab[cf]);
     xfree(t);
 }
 

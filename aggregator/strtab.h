@@ -5,11 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/hmap.h"
+
 struct strtab {
     char **str; /* id -> NUL-terminated label, owned */
     size_t n, cap;
-    uint32_t *slots; /* open addressing: id + 1, 0 = empty */
-    size_t nslots;
+    struct hmap ids; /* label (keyed by str[id]) -> id + 1, cast to a pointer */
 };
 
 /* Returns the id of s (len bytes), adding it when new. */

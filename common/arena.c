@@ -3,6 +3,8 @@
 
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "common/xalloc.h"
 
@@ -12,16 +14,21 @@ struct arena_block {
     alignas(max_align_t) unsigned char data[];
 };
 
-void *arena_alloc(struct arena *a, size_t n)
+/* Takes n bytes from a, adding a block from alloc when the newest is full; NULL when
+ * the size overflows or alloc fails. */
+static void *take(struct arena *a, size_t n, void *(*alloc)(size_t))
 {
     const size_t align = alignof(max_align_t);
+    if (n > SIZE_MAX - align - sizeof(struct arena_block))
+        return NULL;
     n = (n + align - 1) & ~(align - 1);
     struct arena_block *b = a->head;
     if (!b || b->size - b->used < n) {
         size_t size = a->block ? a->block : 64 << 10;
         if (size < n)
             size = n;
-        b = xmalloc(sizeof *b + size);
+        if (size > SIZE_MAX - sizeof *b || !(b = alloc(sizeof *b + size)))
+            return NULL;
         b->used = 0;
         b->size = size;
         b->next = a->head;
@@ -32,6 +39,24 @@ void *arena_alloc(struct arena *a, size_t n)
     return p;
 }
 
+void *arena_alloc(struct arena *a, size_t n)
+{
+    void *p = take(a, n, xmalloc);
+    if (!p) {
+        fprintf(stderr, "cadre: arena allocation of %zu bytes overflows\n", n);
+        abort();
+    }
+    return p;
+}
+
+void *arena_try_alloc(struct arena *a, size_t n)
+{
+    void *p = take(a, n, xtry_malloc);
+    if (!p)
+        a->oom = true;
+    return p;
+}
+
 void arena_release(struct arena *a)
 {
     for (struct arena_block *b = a->head, *next; b; b = next) {
@@ -39,11 +64,12 @@ void arena_release(struct arena *a)
         xfree(b);
     }
     a->head = NULL;
+    a->oom = false;
 }
 
 static void *pb_alloc(void *ud, size_t n)
 {
-    return arena_alloc(ud, n ? n : 1);
+    return arena_try_alloc(ud, n ? n : 1);
 }
 
 static void pb_free(void *ud, void *p)

@@ -1,7 +1,9 @@
 /* sbuf.c - growing byte buffer. */
 #include "common/sbuf.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +20,25 @@ void sbuf_add(struct sbuf *b, const void *data, size_t len)
 void sbuf_reserve(struct sbuf *b, size_t n)
 {
     xgrow((void **)&b->p, &b->cap, b->len + n + 1, 1);
+}
+
+int sbuf_try_reserve(struct sbuf *b, size_t n)
+{
+    if (n > SIZE_MAX - b->len - 1)
+        return -ENOMEM;
+    return xtry_grow((void **)&b->p, &b->cap, b->len + n + 1, 1);
+}
+
+int sbuf_try_add(struct sbuf *b, const void *data, size_t len)
+{
+    int rc = sbuf_try_reserve(b, len);
+    if (rc)
+        return rc;
+    if (len)
+        memcpy(b->p + b->len, data, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+    return 0;
 }
 
 void sbuf_adds(struct sbuf *b, const char *s)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-  make gcc pkg-config clang libclang-rt-14-dev
+  make gcc pkg-config clang libclang-rt-14-dev clang-format cppcheck
   protobuf-c-compiler libprotobuf-c-dev
   librocksdb-dev rocksdb-tools
   libmicrohttpd-dev libgnutls28-dev
