@@ -429,6 +429,14 @@ static void render_metrics(void *ud, struct sbuf *out)
                         "%llu\n",
                         a->src[i].name, source_reason_name(r),
                         (unsigned long long)atomic_load(&a->src[i].stats.rejected[r]));
+    sbuf_adds(out, "# HELP cadre_agent_source_errors_total Files a source matched but could not "
+                   "read, by reason.\n"
+                   "# TYPE cadre_agent_source_errors_total counter\n");
+    for (size_t i = 0; i < a->nsrc; i++)
+        for (int r = 0; r < SRC_NERRORS; r++)
+            sbuf_printf(out, "cadre_agent_source_errors_total{source=\"%s\",reason=\"%s\"} %llu\n",
+                        a->src[i].name, source_error_name(r),
+                        (unsigned long long)atomic_load(&a->src[i].stats.errors[r]));
     pthread_mutex_unlock(&a->mu);
     struct spool_stats st = {0};
     if (a->spool)

@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/reckey.h"
@@ -40,6 +41,34 @@ void source_reject(const struct source_env *env, unsigned long line, int reason,
         log_warn("[source %s] line %lu: %s %s", env->name, line, source_reason_name(reason), field);
     else
         log_warn("[source %s] line %lu: %s", env->name, line, source_reason_name(reason));
+}
+
+const char *source_error_name(int error)
+{
+    static const char *const names[SRC_NERRORS] = {"unreadable", "not_a_file"};
+    return error >= 0 && error < SRC_NERRORS ? names[error] : "unknown";
+}
+
+void source_skip_file(const struct source_env *env, const char *path, int error, int err)
+{
+    int warn = 1;
+    if (env->stats) {
+        atomic_fetch_add(&env->stats->errors[error], 1);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long last = atomic_load(&env->stats->last_error_log_s);
+        warn = (last == 0 || now.tv_sec - last >= 60) &&
+               atomic_compare_exchange_strong(&env->stats->last_error_log_s, &last,
+                                              (long long)now.tv_sec);
+    }
+    const char *why = error == SRC_ERR_NOT_A_FILE ? "not a regular file" : "cannot be read";
+    if (warn)
+        log_warn("[source %s] %s %s%s%s; skipped (counted in cadre_agent_source_errors_total; "
+                 "this warning at most once a minute)",
+                 env->name, path, why, err ? ": " : "", err ? strerror(err) : "");
+    else
+        log_debug("[source %s] %s %s%s%s; skipped", env->name, path, why, err ? ": " : "",
+                  err ? strerror(err) : "");
 }
 
 uint64_t source_hash(const void *p, size_t len)

@@ -27,9 +27,17 @@ struct source_opts {
 };
 
 /* Counters of one source instance, read by the self-metrics endpoint (any thread). */
+/* Why a source could not read something it was pointed at (not a row's fault). */
+enum source_error { SRC_ERR_UNREADABLE, SRC_ERR_NOT_A_FILE, SRC_NERRORS };
+
+/* "unreadable", "not_a_file": the reason label of cadre_agent_source_errors_total. */
+const char *source_error_name(int error);
+
 struct source_stats {
     atomic_ullong records;                /* records handed to the spool */
     atomic_ullong rejected[SRC_NREASONS]; /* rows or lines rejected, by reason */
+    atomic_ullong errors[SRC_NERRORS];    /* files matched but not read, by reason */
+    atomic_llong last_error_log_s;        /* monotonic second of the last warning logged */
 };
 
 /* What a source's poll talks to: where records go and where its checkpoint lives. */
@@ -68,6 +76,12 @@ extern const struct source_type *const source_types[];
 /* Counts a rejection and logs "[source NAME] line N: reason field" (field may be NULL).
  * Never logs a value. */
 void source_reject(const struct source_env *env, unsigned long line, int reason, const char *field);
+
+/* Counts a file that matched the source's path but cannot be read (err: the errno, or 0)
+ * and logs it naming the path: at warning level at most once a minute per source, at
+ * debug level otherwise, so a lasting permission mistake is seen without flooding the
+ * log. Any thread. */
+void source_skip_file(const struct source_env *env, const char *path, int error, int err);
 
 /* The first 8 bytes of the SHA-256 of len bytes, big-endian (change detection, usage file
  * fingerprints). */

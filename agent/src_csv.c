@@ -287,7 +287,7 @@ static int read_snapshot(struct reading *r, const char *path, struct snapid *id)
 
 /* The newest file (by mtime, then name) matching the glob into *out (caller frees).
  * Returns 0, or -ENOENT when nothing matches. */
-static int newest_match(const char *pattern, char **out)
+static int newest_match(const struct source_env *env, const char *pattern, char **out)
 {
     glob_t g;
     int grc = glob(pattern, GLOB_NOSORT, NULL, &g);
@@ -300,8 +300,14 @@ static int newest_match(const char *pattern, char **out)
     struct timespec bt = {0, 0};
     for (size_t i = 0; i < g.gl_pathc; i++) {
         struct stat st;
-        if (stat(g.gl_pathv[i], &st) || !S_ISREG(st.st_mode))
+        if (stat(g.gl_pathv[i], &st)) {
+            source_skip_file(env, g.gl_pathv[i], SRC_ERR_UNREADABLE, errno);
             continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            source_skip_file(env, g.gl_pathv[i], SRC_ERR_NOT_A_FILE, 0);
+            continue;
+        }
         struct timespec t = st.st_mtim;
         if (!best || t.tv_sec > bt.tv_sec || (t.tv_sec == bt.tv_sec && t.tv_nsec > bt.tv_nsec) ||
             (t.tv_sec == bt.tv_sec && t.tv_nsec == bt.tv_nsec && strcmp(g.gl_pathv[i], best) > 0)) {
@@ -438,7 +444,7 @@ int src_csv_poll(void *ctx, const struct source_env *env)
 {
     struct csv_src *c = ctx;
     char *path = NULL;
-    if (newest_match(c->path, &path)) {
+    if (newest_match(env, c->path, &path)) {
         log_debug("[source %s] no file matches %s", env->name, c->path);
         return 0;
     }
@@ -451,7 +457,7 @@ int src_csv_poll(void *ctx, const struct source_env *env)
     struct snapid id = {0};
     int rc = read_snapshot(&r, path, &id);
     if (rc) {
-        log_error("[source %s] cannot read %s: %s", env->name, path, strerror(-rc));
+        source_skip_file(env, path, SRC_ERR_UNREADABLE, -rc);
         goto out;
     }
     /* Keep the later row of each key. */

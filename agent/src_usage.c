@@ -384,11 +384,24 @@ static void usage_fini(void *ctx)
     xfree(u);
 }
 
+/* The source whose glob() is running in this thread, for on_glob_error(). */
+static _Thread_local const struct source_env *glob_env;
+
+/* A folder on the way to the glob's matches cannot be read: count and log it, go on. */
+static int on_glob_error(const char *path, int err)
+{
+    if (glob_env)
+        source_skip_file(glob_env, path, SRC_ERR_UNREADABLE, err);
+    return 0;
+}
+
 static int usage_poll(void *ctx, const struct source_env *env)
 {
     struct usage_src *u = ctx;
     glob_t g;
-    int grc = glob(u->glob, 0, NULL, &g);
+    glob_env = env;
+    int grc = glob(u->glob, 0, on_glob_error, &g);
+    glob_env = NULL;
     if (grc) {
         if (grc != GLOB_NOMATCH)
             globfree(&g);
@@ -401,11 +414,18 @@ static int usage_poll(void *ctx, const struct source_env *env)
     int rc = 0;
     for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
         const char *path = g.gl_pathv[i];
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO matched by the glob must not block the poll. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        if (fd < 0 || fstat(fd, &st)) {
+            source_skip_file(env, path, SRC_ERR_UNREADABLE, errno);
             if (fd >= 0)
                 close(fd);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            source_skip_file(env, path, SRC_ERR_NOT_A_FILE, 0);
+            close(fd);
             continue;
         }
         uint64_t fp;

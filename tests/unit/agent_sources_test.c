@@ -750,6 +750,53 @@ static void test_usage_long_line_counted_once(void **state)
     xfree(chunk);
 }
 
+/* Files a glob matches but a source cannot read are counted by reason and skipped; the
+ * readable ones are read. (Run as root, so the unreadable file is a symlink loop rather
+ * than a file without read permission.) */
+static void test_usage_skipped_files_counted(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "mix-a.jsonl",
+               "{\"ts\":\"2026-09-10T08:00:00Z\",\"user\":\"a\",\"tool\":\"t\"}\n");
+    char p[160];
+    path_of(f, "mix-dir.jsonl", p, sizeof p);
+    assert_int_equal(mkdir(p, 0755), 0);
+    path_of(f, "mix-fifo.jsonl", p, sizeof p);
+    assert_int_equal(mkfifo(p, 0644), 0);
+    path_of(f, "mix-loop.jsonl", p, sizeof p);
+    assert_int_equal(symlink("mix-loop.jsonl", p), 0);
+    fx_start(f, &source_usage_jsonl, "mix-*.jsonl", false, false);
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(f->nrec, 1);
+    assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_UNREADABLE]), 1); /* the loop */
+    assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_NOT_A_FILE]), 2); /* dir, FIFO */
+    /* Counted again at every poll while they stay. */
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(f->nrec, 0);
+    assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_UNREADABLE]), 2);
+    assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_NOT_A_FILE]), 4);
+    assert_string_equal(source_error_name(SRC_ERR_UNREADABLE), "unreadable");
+    assert_string_equal(source_error_name(SRC_ERR_NOT_A_FILE), "not_a_file");
+}
+
+/* A CSV source whose glob also matches a folder and a dangling symlink counts them and
+ * reads the newest regular file. */
+static void test_csv_skipped_files_counted(void **state)
+{
+    struct fx *f = *state;
+    write_file(f, "hr-1.csv", "staff_id,start_date,department,role\nn1,2025-01-01,ICU,nurse\n");
+    char p[160];
+    path_of(f, "hr-dir.csv", p, sizeof p);
+    assert_int_equal(mkdir(p, 0755), 0);
+    path_of(f, "hr-gone.csv", p, sizeof p);
+    assert_int_equal(symlink("nowhere.csv", p), 0);
+    fx_start(f, &source_staffing_csv, "hr-*.csv", false, false);
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(f->nrec, 1);
+    assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_UNREADABLE]), 1);
+    assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_NOT_A_FILE]), 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -768,6 +815,8 @@ int main(void)
         T(test_usage),
         T(test_usage_rotation),
         T(test_usage_long_line_counted_once),
+        T(test_usage_skipped_files_counted),
+        T(test_csv_skipped_files_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,9 @@ static void test_defaults(void **state)
     assert_null(c.literacy_courses[0]);
     assert_int_equal(c.n_literacy_courses, 0);
     assert_int_equal(c.max_body_bytes, 16777216); /* 16MiB = 16 * 2^20 */
+    assert_int_equal(c.max_connections, 4096);
+    assert_int_equal(c.max_connections_per_ip, 256);
+    assert_int_equal(c.connection_timeout_s, 30);
     assert_true(c.sync_writes);
     assert_int_equal(c.kpi_refresh_interval_s, 60);
     assert_int_equal(c.burnout_overtime_ratio, 100000);   /* 0.10 */
@@ -94,6 +97,9 @@ static void test_every_key(void **state)
                       "contract_hours_per_week = 37.5\n"
                       "literacy_courses = AI basics , ,Prompting 101\n"
                       "max_body_bytes = 1KiB\n"
+                      "max_connections = 16\n"
+                      "max_connections_per_ip = 1\n"
+                      "connection_timeout_s = 3600\n"
                       "sync_writes = off\n"
                       "kpi_refresh_interval_s = 86400\n"
                       "burnout_overtime_ratio = 0.2\n"
@@ -127,6 +133,9 @@ static void test_every_key(void **state)
     assert_string_equal(c.literacy_courses[1], "Prompting 101");
     assert_null(c.literacy_courses[2]);
     assert_int_equal(c.max_body_bytes, 1024);
+    assert_int_equal(c.max_connections, 16);
+    assert_int_equal(c.max_connections_per_ip, 1);
+    assert_int_equal(c.connection_timeout_s, 3600);
     assert_false(c.sync_writes);
     assert_int_equal(c.kpi_refresh_interval_s, 86400);
     assert_int_equal(c.burnout_overtime_ratio, 200000);
@@ -179,6 +188,7 @@ static void test_errors(void **state)
         {"burnout_long_shift_share = 1.1\n",
          ":3: burnout_long_shift_share must be a decimal number in range"},
         {"sync_writes = maybe\n", ":3: sync_writes must be true or false"},
+        {"max_connections = 15\n", ":3: max_connections must be a whole number from 16 to 1000000"},
         {"[nope]\nx = 1\n", ":4: unknown section [nope]"},
         {"[remote_write]\nbogus = 1\n", ":4: unknown key 'bogus' in [remote_write]"},
         {"[remote_write]\nurl = http://a\nurl = http://b\n",
@@ -250,7 +260,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 20 + 4);
+    assert_int_equal(lines, 2 + 23 + 4); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);
