@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/reckey.h"
 #include "common/timeutil.h"
+#include "common/wire.h"
 #include "common/xalloc.h"
 
 #define BATCH_MAX_BYTES (2u << 20) /* a batch is cut past this many record bytes too */
@@ -52,8 +53,7 @@ struct agent {
     struct agent_source *src;
     size_t nsrc;
     /* The batch being filled: records as cadre.Batch field 7. */
-    struct ckpt_buf batch;
-    uint32_t batch_n;
+    struct wire_recs batch; /* framed records not yet spooled */
     int64_t batch_first_us;
 };
 
@@ -68,50 +68,28 @@ static int64_t mono_us(void)
 
 static int spool_batch(struct agent *a)
 {
-    if (!a->batch_n)
+    if (!a->batch.n)
         return 0;
     uint64_t seq;
-    int rc = spool_append(a->spool, a->batch.p, a->batch.len, a->batch_n, &seq);
+    int rc = spool_append(a->spool, a->batch.p, a->batch.len, a->batch.n, &seq);
     if (rc) {
-        log_error("spool: cannot append a batch of %u records: %s", a->batch_n, strerror(-rc));
+        log_error("spool: cannot append a batch of %u records: %s", a->batch.n, strerror(-rc));
         return rc;
     }
-    log_debug("spool: batch %" PRIu64 " with %u records", seq, a->batch_n);
-    a->batch.len = 0;
-    a->batch_n = 0;
+    log_debug("spool: batch %" PRIu64 " with %u records", seq, a->batch.n);
+    wire_recs_reset(&a->batch);
     if (a->ship)
         ship_kick(a->ship);
     return 0;
 }
 
-static void put_varint(struct ckpt_buf *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n] = (uint8_t)(v & 0x7F);
-        v >>= 7;
-        if (v)
-            tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    xgrow((void **)&b->p, &b->cap, b->len + n, 1);
-    memcpy(b->p + b->len, tmp, n);
-    b->len += n;
-}
-
 static int emit_spool(void *ud, const uint8_t *rec, size_t len)
 {
     struct agent *a = ((struct agent_source *)ud)->a;
-    if (!a->batch_n)
+    if (!a->batch.n)
         a->batch_first_us = mono_us();
-    put_varint(&a->batch, (7 << 3) | 2);
-    put_varint(&a->batch, len);
-    xgrow((void **)&a->batch.p, &a->batch.cap, a->batch.len + len, 1);
-    memcpy(a->batch.p + a->batch.len, rec, len);
-    a->batch.len += len;
-    a->batch_n++;
-    if (a->batch_n >= (uint64_t)a->cfg.batch_max_records || a->batch.len >= BATCH_MAX_BYTES ||
+    wire_recs_append(&a->batch, rec, len);
+    if (a->batch.n >= (uint64_t)a->cfg.batch_max_records || a->batch.len >= BATCH_MAX_BYTES ||
         mono_us() - a->batch_first_us >= a->cfg.batch_max_wait_ms * 1000)
         return spool_batch(a);
     return 0;
@@ -400,6 +378,7 @@ static void fill_ship_opts(const struct agent *a, struct ship_opts *o)
         .agent_id = a->cfg.id,
         .state_dir = a->cfg.state_dir,
         .gzip = a->cfg.gzip,
+        .rejected_max_bytes = a->cfg.rejected_max_bytes,
         .tls_ca_file = a->cfg.tls_ca_file,
         .tls_cert_file = a->cfg.tls_cert_file,
         .tls_key_file = a->cfg.tls_key_file,
@@ -610,7 +589,7 @@ void agent_close(struct agent *a, int grace_ms)
             log_error("spool: sync: %s", strerror(-rc));
         spool_close(a->spool);
     }
-    ckpt_buf_free(&a->batch);
+    wire_recs_free(&a->batch);
     pseudonym_free(a->pseudo);
     if (a->lock_fd >= 0)
         close(a->lock_fd);

@@ -43,6 +43,9 @@ static const struct opt agent_rows[] = {
     {"spool_max_bytes", OPT_BYTES, "1GiB", O(spool_max_bytes), 1 << 20, INT64_MAX, false,
      .help = "spool cap (KiB/MiB/GiB); past it the oldest batches are dropped",
      .why = "must be a size of at least 1MiB (suffixes KiB, MiB, GiB)"},
+    {"rejected_max_bytes", OPT_BYTES, "64MiB", O(rejected_max_bytes), 0, INT64_MAX, false,
+     .help = "cap of state_dir/rejected/ (KiB/MiB/GiB); past it the oldest are removed",
+     .why = "must be a size such as 64MiB (suffixes KiB, MiB, GiB)"},
     {"fsync", OPT_CHOICE, "always", O(fsync), 0, 0, false,
      .help = "always: fsync every batch and checkpoint; interval: every fsync_interval_ms; "
              "never: leave it to the OS",

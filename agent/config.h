@@ -28,6 +28,7 @@ struct agent_config {
     int64_t poll_interval_s, batch_max_records, batch_max_wait_ms, retry_max_s, heartbeat_s,
         once_timeout_s, fsync_interval_ms;
     uint64_t spool_max_bytes;
+    uint64_t rejected_max_bytes; /* cap of state_dir/rejected/ */
     enum spool_fsync fsync;
     int gzip;             /* compress = gzip (1) or none (0) */
     char *metrics_listen; /* host:port; NULL = off */

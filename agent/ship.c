@@ -2,10 +2,10 @@
 #include "agent/ship.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <isa-l/igzip_lib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,9 @@
 #include "agent/config.h"
 #include "agent/spool.h"
 #include "cadre.pb-c.h"
+#include "common/gz.h"
 #include "common/log.h"
+#include "common/wire.h"
 #include "common/xalloc.h"
 
 #define MAX_REASON 1024
@@ -32,6 +34,7 @@ struct opts_copy {
     uint8_t spool_id[16];
     bool gzip;
     int64_t retry_max_s, heartbeat_s;
+    uint64_t rejected_max_bytes;
 };
 
 struct ship {
@@ -82,100 +85,22 @@ enum ship_verdict ship_classify(long status)
     return SHIP_RETRY; /* 401, 403, 429, 5xx, no answer, anything unexpected */
 }
 
-/* ---- encoding ---- */
-
-uint8_t *ship_encode(const char *agent_id, const uint8_t spool_id[16], bool has_seq, uint64_t seq,
-                     uint64_t spool_bytes, uint64_t dropped, const uint8_t *recs, size_t len,
-                     size_t *outlen)
-{
-    Cadre__Batch b;
-    cadre__batch__init(&b);
-    b.agent_id = (char *)agent_id;
-    b.spool_id.data = (uint8_t *)spool_id;
-    b.spool_id.len = 16;
-    b.has_seq = has_seq;
-    b.seq = seq;
-    b.sent_us = now_us();
-    b.has_spool_bytes = 1;
-    b.spool_bytes = spool_bytes;
-    b.has_dropped_records = 1;
-    b.dropped_records = dropped;
-    size_t n = cadre__batch__get_packed_size(&b);
-    uint8_t *out = xmalloc(n + len);
-    cadre__batch__pack(&b, out);
-    if (len)
-        memcpy(out + n, recs, len);
-    *outlen = n + len;
-    return out;
-}
-
-static int read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (*off >= len)
-            return -EINVAL;
-        uint8_t c = p[(*off)++];
-        *v |= (uint64_t)(c & 0x7F) << shift;
-        if (!(c & 0x80))
-            return 0;
-    }
-    return -EINVAL;
-}
-
-int ship_split_point(const uint8_t *recs, size_t len, uint32_t n, size_t *cut)
-{
-    size_t off = 0;
-    for (uint32_t i = 0; i < n / 2; i++) {
-        uint64_t tag, l;
-        if (read_varint(recs, len, &off, &tag) || tag != ((7 << 3) | 2) ||
-            read_varint(recs, len, &off, &l) || l > len - off)
-            return -EINVAL;
-        off += (size_t)l;
-    }
-    *cut = off;
-    return 0;
-}
-
-/* gzip of len bytes (ISA-L igzip, level 1: a few hundred MB/s a core, so compression never
- * holds delivery back); NULL on failure, the body then goes uncompressed. Caller frees. */
-static uint8_t *gzip_bytes(const uint8_t *in, size_t len, size_t *outlen)
-{
-    if (len > UINT32_MAX / 2)
-        return NULL;
-    struct isal_zstream z;
-    isal_deflate_stateless_init(&z);
-    size_t cap = len + len / 16 + 1024; /* stored blocks of incompressible input fit */
-    uint8_t *out = xmalloc(cap);
-    uint8_t *lvl = xmalloc(ISAL_DEF_LVL1_DEFAULT);
-    z.level = 1;
-    z.level_buf = lvl;
-    z.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-    z.gzip_flag = IGZIP_GZIP;
-    z.end_of_stream = 1;
-    z.next_in = (uint8_t *)in;
-    z.avail_in = (uint32_t)len;
-    z.next_out = out;
-    z.avail_out = (uint32_t)cap;
-    int rc = isal_deflate_stateless(&z);
-    xfree(lvl);
-    if (rc != COMP_OK) {
-        xfree(out);
-        return NULL;
-    }
-    *outlen = z.total_out;
-    return out;
-}
-
 /* ---- HTTP ---- */
 
+/* Keeps the start of the answer's body as one printable line: control bytes become
+ * spaces (a newline in a server's reply must not split a log line), trailing blanks go. */
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct answer *a = ud;
     size_t len = size * n, room = sizeof a->reason - 1 - a->rlen;
     size_t k = len < room ? len : room;
-    memcpy(a->reason + a->rlen, p, k);
+    for (size_t i = 0; i < k; i++) {
+        unsigned char c = (unsigned char)p[i];
+        a->reason[a->rlen + i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+    }
     a->rlen += k;
+    while (a->rlen && a->reason[a->rlen - 1] == ' ')
+        a->rlen--;
     a->reason[a->rlen] = '\0';
     return len;
 }
@@ -247,7 +172,7 @@ static void post(struct ship *s, const struct opts_copy *o, const uint8_t *body,
         return;
     uint8_t *z = NULL;
     size_t zlen = 0;
-    if (o->gzip && (z = gzip_bytes(body, len, &zlen))) {
+    if (o->gzip && (z = gz_deflate(body, len, &zlen))) {
         body = z;
         len = zlen;
     }
@@ -326,6 +251,7 @@ static void opts_copy(struct opts_copy *d, const struct ship_opts *o)
     d->gzip = o->gzip;
     d->retry_max_s = o->retry_max_s;
     d->heartbeat_s = o->heartbeat_s;
+    d->rejected_max_bytes = o->rejected_max_bytes;
 }
 
 static void opts_free(struct opts_copy *d)
@@ -353,7 +279,8 @@ static struct opts_copy snapshot_opts(struct ship *s)
                           .tls_cert_file = s->o.tls_cert_file,
                           .tls_key_file = s->o.tls_key_file,
                           .retry_max_s = s->o.retry_max_s,
-                          .heartbeat_s = s->o.heartbeat_s};
+                          .heartbeat_s = s->o.heartbeat_s,
+                          .rejected_max_bytes = s->o.rejected_max_bytes};
     memcpy(o.spool_id, s->o.spool_id, 16);
     opts_copy(&c, &o);
     pthread_mutex_unlock(&s->mu);
@@ -397,8 +324,54 @@ static void back_off(struct ship *s, const struct opts_copy *o, const struct ans
     pthread_mutex_unlock(&s->mu);
 }
 
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Removes the oldest batches of rejected/ (by name: batch-SEQ, zero-padded, so by seq)
+ * until `need` more bytes fit under cap. Returns the bytes that stay. */
+static uint64_t trim_rejected(const char *dir, uint64_t cap, uint64_t need)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char **names = NULL;
+    size_t n = 0, ncap = 0;
+    uint64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (strncmp(e->d_name, "batch-", 6) || fstatat(dirfd(d), e->d_name, &st, 0) ||
+            !S_ISREG(st.st_mode))
+            continue;
+        total += (uint64_t)st.st_size;
+        xgrow((void **)&names, &ncap, n + 1, sizeof *names);
+        names[n++] = xstrdup(e->d_name);
+    }
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    size_t removed = 0;
+    for (size_t i = 0; i < n && total + need > cap; i++) {
+        struct stat st;
+        if (fstatat(dirfd(d), names[i], &st, 0) == 0 && unlinkat(dirfd(d), names[i], 0) == 0) {
+            total -= (uint64_t)st.st_size;
+            removed++;
+        }
+    }
+    if (removed)
+        log_warn("ship: rejected/ over rejected_max_bytes: removed its %zu oldest files", removed);
+    for (size_t i = 0; i < n; i++)
+        xfree(names[i]);
+    xfree(names);
+    closedir(d);
+    return total;
+}
+
 /* Keeps a refused batch as two plain files people can read: rejected/batch-SEQ.pb, the
- * request body before gzip (a cadre.Batch), and rejected/batch-SEQ.txt, the reason. */
+ * request body before gzip (a cadre.Batch), and rejected/batch-SEQ.txt, the reason. The
+ * folder stays under rejected_max_bytes: the oldest batches go first, and a body larger
+ * than the cap on its own is not kept (its reason is). */
 static void write_rejected(struct ship *s, const struct opts_copy *o, uint64_t seq,
                            const uint8_t *body, size_t len, const char *why)
 {
@@ -406,9 +379,19 @@ static void write_rejected(struct ship *s, const struct opts_copy *o, uint64_t s
     snprintf(dir, sizeof dir, "%s/rejected", o->state_dir);
     if (mkdir(dir, 0700) && errno != EEXIST)
         log_error("ship: cannot create %s: %s", dir, strerror(errno));
+    uint64_t cap = o->rejected_max_bytes;
+    size_t whylen = strlen(why);
+    bool keep_body = (uint64_t)len + whylen <= cap;
+    trim_rejected(dir, cap, (keep_body ? len : 0) + whylen);
     char name[64];
     snprintf(name, sizeof name, "batch-%020" PRIu64 ".pb", seq);
-    int rc = ckpt_write_plain(dir, name, body, len, true);
+    int rc = 0;
+    if (keep_body)
+        rc = ckpt_write_plain(dir, name, body, len, true);
+    else
+        log_warn("ship: batch %" PRIu64 " (%zu bytes) is larger than rejected_max_bytes; only "
+                 "its reason is kept in rejected/",
+                 seq, len);
     snprintf(name, sizeof name, "batch-%020" PRIu64 ".txt", seq);
     if (!rc)
         rc = ckpt_write_plain(dir, name, why, strlen(why), true);
@@ -431,8 +414,14 @@ static enum outcome deliver(struct ship *s, uint64_t seq, const uint8_t *recs, s
         struct spool_stats st;
         spool_get_stats(s->sp, &st);
         size_t blen;
-        uint8_t *body = ship_encode(o.agent_id, o.spool_id, true, seq, st.bytes, st.dropped_records,
-                                    recs, len, &blen);
+        struct wire_envelope env = {.agent_id = o.agent_id,
+                                    .spool_id = o.spool_id,
+                                    .has_seq = true,
+                                    .seq = seq,
+                                    .sent_us = now_us(),
+                                    .spool_bytes = st.bytes,
+                                    .dropped_records = st.dropped_records};
+        uint8_t *body = wire_encode(&env, recs, len, &blen);
         struct answer *a = xcalloc(1, sizeof *a);
         post(s, &o, body, blen, a);
         s->last_post_us = now_us();
@@ -465,7 +454,7 @@ static enum outcome deliver(struct ship *s, uint64_t seq, const uint8_t *recs, s
             }
             size_t cut;
             uint64_t first;
-            if (ship_split_point(recs, len, n, &cut) || spool_reserve_seq(s->sp, 2, &first)) {
+            if (wire_split_point(recs, len, n, &cut) || spool_reserve_seq(s->sp, 2, &first)) {
                 log_error("ship: batch %" PRIu64 " cannot be split; kept in rejected/", seq);
                 write_rejected(s, &o, seq, body, blen, "HTTP 413: cannot split\n");
                 break;
@@ -503,8 +492,12 @@ static void heartbeat(struct ship *s)
     struct spool_stats st;
     spool_get_stats(s->sp, &st);
     size_t blen;
-    uint8_t *body =
-        ship_encode(o.agent_id, o.spool_id, false, 0, st.bytes, st.dropped_records, NULL, 0, &blen);
+    struct wire_envelope env = {.agent_id = o.agent_id,
+                                .spool_id = o.spool_id,
+                                .sent_us = now_us(),
+                                .spool_bytes = st.bytes,
+                                .dropped_records = st.dropped_records};
+    uint8_t *body = wire_encode(&env, NULL, 0, &blen);
     struct answer *a = xcalloc(1, sizeof *a);
     post(s, &o, body, blen, a);
     if (!a->status)

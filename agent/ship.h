@@ -27,7 +27,8 @@ struct ship_opts {
     bool gzip;
     const char *tls_ca_file, *tls_cert_file, *tls_key_file; /* NULL: unset */
     int64_t retry_max_s;
-    int64_t heartbeat_s; /* 0: no heartbeats */
+    int64_t heartbeat_s;         /* 0: no heartbeats */
+    uint64_t rejected_max_bytes; /* rejected/ keeps at most this much; oldest go first */
 };
 
 /* Counters, readable from any thread. */
@@ -55,15 +56,5 @@ bool ship_idle(struct ship *s);
 /* Stops the thread: no new POST starts, a POST in flight gets at most grace_ms, then the
  * thread is joined and s freed. What is unsent stays in the spool. */
 void ship_stop(struct ship *s, int grace_ms);
-
-/* Builds a request body: the envelope (seq omitted when has_seq is false) followed by the
- * records (cadre.Batch field 7 encoding). Caller frees the result with xfree. */
-uint8_t *ship_encode(const char *agent_id, const uint8_t spool_id[16], bool has_seq, uint64_t seq,
-                     uint64_t spool_bytes, uint64_t dropped, const uint8_t *recs, size_t len,
-                     size_t *outlen);
-
-/* Splits a record sequence (field 7 encoding) after its first half of n records: sets
- * *cut to the byte offset of record n/2. Returns 0 or -EINVAL when it does not parse. */
-int ship_split_point(const uint8_t *recs, size_t len, uint32_t n, size_t *cut);
 
 #endif

@@ -13,7 +13,7 @@
 
 struct pseudonym;
 
-/* Why a row or line is rejected (SPEC 2), as counted and logged. */
+/* Why a row or line is rejected (docs/agent.md), as counted and logged. */
 enum source_reason { SRC_MALFORMED, SRC_MISSING_FIELD, SRC_INVALID_VALUE, SRC_NREASONS };
 
 /* "malformed", "missing_field", "invalid_value". */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aggregator/ingest.h"
 #include "common/decimal.h"
 #include "common/inifile.h"
 #include "common/opttab.h"
@@ -48,6 +49,10 @@ static const struct opt agg_rows[] = {
     {"max_body_bytes", OPT_BYTES, "16MiB", O(max_body_bytes), 1024, INT64_MAX, false,
      .help = "largest ingest body, before or after gzip",
      .why = "must be a size such as 16MiB (suffixes KiB, MiB, GiB)"},
+    {"max_inflight_bytes", OPT_BYTES, "512MiB", O(max_inflight_bytes), 1 << 20, INT64_MAX, false,
+     .help = "request bodies and their decoding held at once; past it ingest answers 503 "
+             "with Retry-After",
+     .why = "must be a size such as 512MiB (suffixes KiB, MiB, GiB)"},
     {"max_connections", OPT_INT, "4096", O(max_connections), 16, 1000000, false,
      .help = "open HTTP connections at most (the open-files limit is raised to fit)"},
     {"max_connections_per_ip", OPT_INT, "256", O(max_connections_per_ip), 1, 1000000, false,
@@ -130,6 +135,16 @@ int agg_config_load(struct agg_config *cfg, const char *path, char *err, size_t 
         goto fail;
     if (!!cfg->tls_cert_file != !!cfg->tls_key_file) {
         snprintf(err, errlen, "%s: tls_cert_file and tls_key_file go together", path);
+        goto fail;
+    }
+    /* One largest gzip body, inflated, and decoded must fit, or it could never be taken. */
+    uint64_t one = 2 * cfg->max_body_bytes + INGEST_DECODE_BYTES(cfg->max_body_bytes);
+    if (cfg->max_body_bytes > (UINT64_MAX - (1u << 20)) / (INGEST_DECODE_FACTOR + 2) ||
+        cfg->max_inflight_bytes < one) {
+        snprintf(err, errlen,
+                 "%s: max_inflight_bytes must hold at least one largest batch: 2 x "
+                 "max_body_bytes + %d x max_body_bytes + 1MiB",
+                 path, INGEST_DECODE_FACTOR);
         goto fail;
     }
     if (rw_check_labels(cfg->rw_external_labels, why, sizeof why)) {

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <isa-l/igzip_lib.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -15,11 +14,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "aggregator/export_cmd.h"
 #include "aggregator/metrics.h"
 #include "aggregator/tokens.h"
+#include "common/gz.h"
 #include "common/log.h"
 #include "common/sbuf.h"
 #include "common/xalloc.h"
@@ -39,6 +38,8 @@ struct http_server {
     struct tokens *readers;            /* NULL: /metrics and /api are open */
     char *tls_key, *tls_cert, *tls_ca; /* PEM contents, kept while the daemon runs */
     uint64_t metrics_oversize;         /* scrapes whose body passed METRICS_WARN_BYTES */
+    _Atomic uint64_t inflight;         /* bytes held for bodies and their decoding */
+    _Atomic uint64_t busy;             /* ingest requests refused for max_inflight_bytes */
 };
 
 #define METRICS_WARN_BYTES (8u << 20)
@@ -46,10 +47,47 @@ struct http_server {
 /* Per-request state of a POST. */
 struct req {
     struct sbuf body;
-    int status; /* non-zero: answer this once the body is drained */
+    uint64_t held; /* bytes of h->inflight this request holds */
+    int status;    /* non-zero: answer this once the body is drained */
     char msg[160];
     char agent[65]; /* the token's agent id */
 };
+
+/* Takes n bytes of the in-flight budget for rq; false (nothing taken) past
+ * max_inflight_bytes. */
+static bool budget_take(struct http_server *h, struct req *rq, uint64_t n)
+{
+    uint64_t cur = atomic_load(&h->inflight);
+    do {
+        if (n > h->cfg->max_inflight_bytes || cur > h->cfg->max_inflight_bytes - n)
+            return false;
+    } while (!atomic_compare_exchange_weak(&h->inflight, &cur, cur + n));
+    rq->held += n;
+    return true;
+}
+
+/* Gives back n of what rq holds (all of it when n is larger). */
+static void budget_give(struct http_server *h, struct req *rq, uint64_t n)
+{
+    if (n > rq->held)
+        n = rq->held;
+    atomic_fetch_sub(&h->inflight, n);
+    rq->held -= n;
+}
+
+/* 503 with Retry-After: the in-flight budget is spent; the agent comes back shortly. */
+static enum MHD_Result reply_busy(struct http_server *h, struct MHD_Connection *c)
+{
+    atomic_fetch_add(&h->busy, 1);
+    static const char msg[] = "the aggregator holds max_inflight_bytes of batches; retry later\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    enum MHD_Result ret = MHD_queue_response(c, 503, r);
+    MHD_destroy_response(r);
+    return ret;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
                              char *body, size_t len)
@@ -132,52 +170,26 @@ static int reader_ok(struct http_server *h, struct MHD_Connection *c)
     return ok;
 }
 
-/* Inflates a gzip body of at most max bytes (ISA-L igzip, checksum verified). Returns 0,
- * -E2BIG past max, -EINVAL when the data is not gzip or is cut short. Caller frees *out. */
-static int gunzip(const char *in, size_t len, uint64_t max, char **out, size_t *outlen)
+/* The HTTP status of an ingest result (docs/wire.md, "Answers"). */
+static unsigned ingest_status(enum ingest_result r)
 {
-    if (len > UINT32_MAX)
-        return -E2BIG;
-    struct inflate_state *z = xmalloc(sizeof *z);
-    isal_inflate_init(z);
-    z->crc_flag = ISAL_GZIP;
-    z->next_in = (uint8_t *)in;
-    z->avail_in = (uint32_t)len;
-    struct sbuf b = {0};
-    static const size_t chunk = 1 << 18;
-    int ret = 0;
-    while (z->block_state != ISAL_BLOCK_FINISH) {
-        sbuf_reserve(&b, chunk);
-        z->next_out = (uint8_t *)b.p + b.len;
-        z->avail_out = (uint32_t)chunk;
-        int rc = isal_inflate(z);
-        b.len += chunk - z->avail_out;
-        b.p[b.len] = '\0';
-        if (rc != ISAL_DECOMP_OK) {
-            ret = -EINVAL;
-            break;
-        }
-        if (b.len > max) {
-            ret = -E2BIG;
-            break;
-        }
-        if (z->block_state != ISAL_BLOCK_FINISH && z->avail_in == 0 && z->avail_out != 0) {
-            ret = -EINVAL; /* truncated stream */
-            break;
-        }
+    switch (r) {
+    case INGEST_STORED:
+    case INGEST_DUPLICATE:
+    case INGEST_HEARTBEAT: return 200;
+    case INGEST_MALFORMED: return 400;
+    case INGEST_WRONG_AGENT: return 401;
+    case INGEST_UNAVAILABLE: return 503;
+    case INGEST_TOO_COSTLY: return 413;
     }
-    xfree(z);
-    if (ret) {
-        sbuf_free(&b);
-        return ret;
-    }
-    *out = sbuf_take(&b, outlen);
-    return 0;
+    return 500;
 }
 
 static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connection *c,
                                      struct req *rq)
 {
+    if (rq->status == 503)
+        return reply_busy(h, c);
     if (rq->status)
         return reply_text(c, (unsigned)rq->status, rq->msg);
     const char *ctype =
@@ -190,43 +202,33 @@ static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connectio
     size_t len = rq->body.len;
     char *plain = NULL;
     if (enc && strcasecmp(enc, "gzip") == 0) {
-        int rc = gunzip(body, len, h->cfg->max_body_bytes, &plain, &len);
+        /* The inflated body may take up to max_body_bytes: hold that, then what it took. */
+        if (!budget_take(h, rq, h->cfg->max_body_bytes))
+            return reply_busy(h, c);
+        int rc = gz_inflate(body, len, h->cfg->max_body_bytes, &plain, &len);
+        budget_give(h, rq, h->cfg->max_body_bytes - (rc ? 0 : len));
         if (rc == -E2BIG)
             return reply_text(c, 413, "body exceeds max_body_bytes after gzip decompression");
+        if (rc == -ENOMEM)
+            return reply_text(c, 503, "the aggregator is out of memory for this body; retry later");
         if (rc)
             return reply_text(c, 400, "body is not valid gzip");
         body = plain;
     } else if (enc && strcasecmp(enc, "identity") != 0) {
         return reply_text(c, 415, "Content-Encoding must be gzip or identity");
     }
-    char msg[256];
-    int status = ingest_batch(h->ing, rq->agent, (const uint8_t *)body, len, msg, sizeof msg);
-    xfree(plain);
-    if (status != 200)
-        log_warn("ingest from %s: %d %s", rq->agent, status, msg);
-    return reply_text(c, (unsigned)status, msg);
-}
-
-/* Compresses len bytes as gzip; returns NULL on failure. Caller frees *out. */
-static char *gzip_body(const char *in, size_t len, size_t *outlen)
-{
-    z_stream z = {0};
-    if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    size_t cap = deflateBound(&z, (uLong)len);
-    char *out = xmalloc(cap);
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-        deflateEnd(&z);
-        xfree(out);
-        return NULL;
+    if (!budget_take(h, rq, INGEST_DECODE_BYTES(len))) {
+        xfree(plain);
+        return reply_busy(h, c);
     }
-    *outlen = z.total_out;
-    deflateEnd(&z);
-    return out;
+    char msg[256];
+    enum ingest_result res =
+        ingest_batch(h->ing, rq->agent, (const uint8_t *)body, len, msg, sizeof msg);
+    xfree(plain);
+    unsigned status = ingest_status(res);
+    if (status != 200)
+        log_warn("ingest from %s: %u %s", rq->agent, status, msg);
+    return reply_text(c, status, msg);
 }
 
 static int accepts_gzip(struct MHD_Connection *c)
@@ -248,6 +250,8 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
         .ingest = &st,
         .rw = rwpush_stats(h->rw, &rw) ? &rw : NULL,
         .oversize_scrapes = __atomic_load_n(&h->metrics_oversize, __ATOMIC_RELAXED),
+        .inflight_bytes = atomic_load(&h->inflight),
+        .busy_refusals = atomic_load(&h->busy),
     };
     metrics_render(&b, &in);
     ingest_stats_free(&st);
@@ -260,7 +264,7 @@ static enum MHD_Result serve_metrics(struct http_server *h, struct MHD_Connectio
     char *p = sbuf_take(&b, &len);
     if (accepts_gzip(c)) {
         size_t zlen;
-        char *z = gzip_body(p, len, &zlen);
+        char *z = (char *)gz_deflate(p, len, &zlen);
         if (z) {
             xfree(p);
             struct MHD_Response *r =
@@ -388,8 +392,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 snprintf(rq->msg, sizeof rq->msg, "body exceeds max_body_bytes");
                 sbuf_free(&rq->body);
             }
-            if (!rq->status)
-                sbuf_add(&rq->body, upload, *upload_size);
+            if (!rq->status && !budget_take(h, rq, *upload_size)) {
+                rq->status = 503; /* answered with Retry-After once the body is drained */
+                sbuf_free(&rq->body);
+                budget_give(h, rq, rq->held);
+            }
+            if (!rq->status && sbuf_try_add(&rq->body, upload, *upload_size)) {
+                rq->status = 503;
+                sbuf_free(&rq->body);
+                budget_give(h, rq, rq->held);
+            }
             *upload_size = 0;
             return MHD_YES;
         }
@@ -413,9 +425,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)c, (void)toe;
+    (void)c, (void)toe;
     struct req *rq = *con_cls;
     if (rq) {
+        budget_give(cls, rq, rq->held);
         sbuf_free(&rq->body);
         xfree(rq);
         *con_cls = NULL;

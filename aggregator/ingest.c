@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/strutil.h"
 #include "common/timeutil.h"
+#include "common/wire.h"
 #include "common/xalloc.h"
 
 /* Bounds that keep every KPI sum far from overflow: a shift's overtime is at most the
@@ -20,6 +21,48 @@
  * each kind. Values past them are rejected as invalid_value. */
 #define MICRO_HOURS INT64_C(1000000)
 #define DAY_MINUTES (1440 * INT64_C(1000000))
+
+/* Time bounds (docs/wire.md, "What ingest accepts"): every day and instant lies after
+ * 1900-01-01; events (usage, shifts, absences, EHR days, completions) at most
+ * EVENT_AHEAD_DAYS after the aggregator's today, staffing dates (planned starts and
+ * contract ends) at most PLAN_AHEAD_DAYS after it. A record's day must be the day of its
+ * instant in some UTC offset (within a day of the instant's UTC day). */
+#define DAY_1900 (-25567)
+#define EVENT_AHEAD_DAYS 2
+#define PLAN_AHEAD_DAYS 3660
+#define US_PER_DAY (86400 * US_PER_SEC)
+#define LABEL_MAX 64 /* tool, event, site, department, role: bytes */
+
+struct bounds {
+    int32_t day_min, event_day_max, plan_day_max;
+    int64_t us_min, us_max; /* instants of events */
+};
+
+static struct bounds bounds_at(int64_t now_us)
+{
+    int32_t today = (int32_t)(now_us / US_PER_DAY);
+    return (struct bounds){
+        .day_min = DAY_1900,
+        .event_day_max = today + EVENT_AHEAD_DAYS,
+        .plan_day_max = today + PLAN_AHEAD_DAYS,
+        .us_min = (int64_t)DAY_1900 * US_PER_DAY,
+        .us_max = ((int64_t)today + EVENT_AHEAD_DAYS + 1) * US_PER_DAY - 1,
+    };
+}
+
+static int event_day_ok(const struct bounds *bd, int32_t d)
+{
+    return d >= bd->day_min && d <= bd->event_day_max;
+}
+
+/* An instant in range whose day is its calendar day in an offset of less than 24 h. */
+static int instant_ok(const struct bounds *bd, int64_t us, int32_t day)
+{
+    if (us < bd->us_min || us > bd->us_max)
+        return 0;
+    int64_t utc_day = us >= 0 ? us / US_PER_DAY : -((-us + US_PER_DAY - 1) / US_PER_DAY);
+    return day >= utc_day - 1 && day <= utc_day + 1;
+}
 
 #define META_COUNT "count/"   /* + type name: u64 distinct records */
 #define META_NEWEST "newest/" /* + type name: i64 Unix seconds */
@@ -157,12 +200,12 @@ static int staff_ok(ProtobufCBinaryData b)
 
 static int label_ok(const char *s)
 {
-    return s && str_is_label(s, strlen(s), 64);
+    return s && str_is_label(s, strnlen(s, LABEL_MAX + 1), LABEL_MAX);
 }
 
 /* Checks one record's body and computes its canonical key into key/klen. Returns -1 when
  * valid, else the rejection reason. */
-static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
+static int check_record(const Cadre__Record *r, const struct bounds *bd, uint8_t *key, size_t *klen)
 {
     int type = r->type;
     if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
@@ -186,7 +229,9 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     switch (type) {
     case REC_USAGE: {
         const Cadre__Usage *u = r->usage;
-        if (!staff_ok(u->staff) || !str_is_ident(u->tool, strlen(u->tool)) ||
+        size_t tl = strnlen(u->tool, LABEL_MAX + 1);
+        if (!staff_ok(u->staff) || tl > LABEL_MAX || !str_is_ident(u->tool, tl) ||
+            (u->event && !label_ok(u->event)) || !instant_ok(bd, u->ts_us, u->day) ||
             (u->has_minutes_micro && u->minutes_micro < 0) || u->outcome < 0 ||
             u->outcome > CADRE__OUTCOME__OUTCOME_REJECTED)
             return REJ_INVALID_VALUE;
@@ -199,16 +244,18 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
         if (!staff_ok(s->staff) || !label_ok(s->site) || !label_ok(s->department) ||
             !label_ok(s->role) || s->fte_micro <= 0 || s->fte_micro > 1500000 ||
             s->has_end_day != (s->end_reason != CADRE__END_REASON__END_REASON_NONE) ||
-            (s->has_end_day && s->end_day < s->start_day) || s->end_reason < 0 ||
-            s->end_reason > CADRE__END_REASON__END_REASON_OTHER || s->hybrid_role < 0 ||
-            s->hybrid_role > CADRE__HYBRID_ROLE__HYBRID_ROLE_AI_CHAMPION)
+            (s->has_end_day && s->end_day < s->start_day) || s->start_day < bd->day_min ||
+            s->start_day > bd->plan_day_max || (s->has_end_day && s->end_day > bd->plan_day_max) ||
+            s->end_reason < 0 || s->end_reason > CADRE__END_REASON__END_REASON_OTHER ||
+            s->hybrid_role < 0 || s->hybrid_role > CADRE__HYBRID_ROLE__HYBRID_ROLE_AI_CHAMPION)
             return REJ_INVALID_VALUE;
         *klen = reckey_staffing(key, s->staff.data, s->start_day);
         break;
     }
     case REC_SHIFTS: {
         const Cadre__Shift *s = r->shift;
-        if (!staff_ok(s->staff) || s->end_us <= s->start_us ||
+        if (!staff_ok(s->staff) || !instant_ok(bd, s->start_us, s->day) ||
+            s->end_us <= s->start_us ||
             (uint64_t)s->end_us - (uint64_t)s->start_us > (uint64_t)(36 * US_PER_HOUR) ||
             s->overtime_micro < 0 || s->overtime_micro > 36 * MICRO_HOURS)
             return REJ_INVALID_VALUE;
@@ -217,8 +264,8 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     }
     case REC_ABSENCES: {
         const Cadre__Absence *a = r->absence;
-        if (!staff_ok(a->staff) || a->hours_micro <= 0 || a->hours_micro > 24 * 1000000 ||
-            a->kind < CADRE__ABSENCE_KIND__ABSENCE_KIND_SICK ||
+        if (!staff_ok(a->staff) || !event_day_ok(bd, a->day) || a->hours_micro <= 0 ||
+            a->hours_micro > 24 * 1000000 || a->kind < CADRE__ABSENCE_KIND__ABSENCE_KIND_SICK ||
             a->kind > CADRE__ABSENCE_KIND__ABSENCE_KIND_OTHER)
             return REJ_INVALID_VALUE;
         *klen = reckey_absence(key, a->staff.data, a->day, a->kind);
@@ -226,7 +273,7 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     }
     case REC_EHR: {
         const Cadre__Ehr *e = r->ehr;
-        if (!staff_ok(e->staff) || e->scheduled_hours_micro < 0 ||
+        if (!staff_ok(e->staff) || !event_day_ok(bd, e->day) || e->scheduled_hours_micro < 0 ||
             e->scheduled_hours_micro > 24 * MICRO_HOURS || e->ehr_minutes_micro < 0 ||
             e->ehr_minutes_micro > DAY_MINUTES || e->outside_minutes_micro < 0 ||
             e->outside_minutes_micro > DAY_MINUTES || e->inbox_minutes_micro < 0 ||
@@ -237,8 +284,9 @@ static int check_record(const Cadre__Record *r, uint8_t *key, size_t *klen)
     }
     case REC_TRAINING: {
         const Cadre__Training *t = r->training;
-        size_t cl = strlen(t->course);
-        if (!staff_ok(t->staff) || cl < 1 || cl > 128 || !str_is_utf8(t->course, cl))
+        size_t cl = strnlen(t->course, 129);
+        if (!staff_ok(t->staff) || !event_day_ok(bd, t->day) || cl < 1 || cl > 128 ||
+            !str_is_utf8(t->course, cl))
             return REJ_INVALID_VALUE;
         *klen = reckey_training(key, t->staff.data, t->day, t->course, cl);
         break;
@@ -276,6 +324,9 @@ static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t *len)
     case CADRE__RECORD__BODY_TRAINING: m = &r->training->base; break;
     default: *len = 0; return NULL;
     }
+    /* Fields this version does not know are not stored (a body is flat: no nested
+     * messages to clear). */
+    ((ProtobufCMessage *)m)->n_unknown_fields = 0;
     *len = protobuf_c_message_get_packed_size(m);
     uint8_t *buf = arena_alloc(ar, *len);
     protobuf_c_message_pack(m, buf);
@@ -311,10 +362,11 @@ static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
 {
     size_t n = b->n_records;
     uint64_t types = 0;
+    struct bounds bd = bounds_at(now_us());
     for (size_t i = 0; i < n; i++) {
         uint8_t key[RECKEY_MAX];
         pr[i] = (struct prior){0};
-        int why = check_record(b->records[i], key, &pr[i].klen);
+        int why = check_record(b->records[i], &bd, key, &pr[i].klen);
         if (why >= 0) {
             rejected[why]++;
             continue;
@@ -353,24 +405,26 @@ static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
     return 0;
 }
 
-/* Applies the records of b in one atomic write. Returns 200 or 503. Lock held. */
-static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
-                       const uint8_t *bkey, size_t bklen, struct agent_state *agent, char *msg,
-                       size_t msglen)
+/* Applies the records of b in one atomic write; *changed tells whether the store changed.
+ * Returns INGEST_STORED or INGEST_UNAVAILABLE. Lock held. */
+static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
+                                      const uint8_t *bkey, size_t bklen, struct agent_state *agent,
+                                      bool *changed, char *msg, size_t msglen)
 {
     int64_t stored[REC_TYPE_MAX + 1], newest[REC_TYPE_MAX + 1];
     uint64_t records[REC_TYPE_MAX + 1] = {0}, rejected[REJ_COUNT] = {0};
     memcpy(stored, ing->stored, sizeof stored);
     memcpy(newest, ing->newest_s, sizeof newest);
-    int rc = 200;
+    int64_t newest_cap = now_us() / US_PER_SEC + 86400;
+    enum ingest_result rc = INGEST_STORED;
     struct change *chg = NULL;
     size_t nchg = 0, capchg = 0;
     struct store_txn *txn = store_txn_new(ing->store);
     size_t n = b->n_records;
     struct prior *pr = arena_alloc(ar, (n + 1) * sizeof *pr);
     if (prefetch(ing, ar, b, pr, rejected))
-        rc = 503;
-    for (size_t i = 0; i < n && rc == 200; i++) {
+        rc = INGEST_UNAVAILABLE;
+    for (size_t i = 0; i < n && rc == INGEST_STORED; i++) {
         const Cadre__Record *r = b->records[i];
         if (!pr[i].key)
             continue; /* rejected */
@@ -398,8 +452,10 @@ static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch 
             store_txn_delete(txn, (enum store_cf)type, key, klen);
             stored[type]--;
         } else {
+            /* A staffing episode that starts in the future says nothing about how fresh
+             * the export is: only dates up to tomorrow count as the newest record. */
             int64_t t = record_time_s(r);
-            if (t > newest[type] || newest[type] == 0)
+            if (t <= newest_cap && (t > newest[type] || newest[type] == 0))
                 newest[type] = t;
             val = pack_body(ar, r, &vlen);
             if (found && oldlen == vlen && memcmp(old, val, vlen) == 0)
@@ -410,7 +466,7 @@ static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch 
         xgrow((void **)&chg, &capchg, nchg + 1, sizeof *chg);
         chg[nchg++] = (struct change){type, found ? old : NULL, found ? oldlen : 0, val, vlen};
     }
-    if (rc == 200) {
+    if (rc == INGEST_STORED) {
         char k[128];
         uint8_t v[8];
         for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
@@ -429,10 +485,10 @@ static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch 
         store_txn_put(txn, CF_BATCHES, bkey, bklen, v, 8);
         put_agent(txn, agent);
         if (store_txn_commit(txn))
-            rc = 503;
+            rc = INGEST_UNAVAILABLE;
     }
     store_txn_free(txn);
-    if (rc == 200 && ing->model && nchg) {
+    if (rc == INGEST_STORED && ing->model && nchg) {
         kpi_model_wrlock(ing->model);
         for (size_t i = 0; i < nchg; i++)
             kpi_model_apply(ing->model, chg[i].type, (const uint8_t *)chg[i].old, chg[i].oldlen,
@@ -440,7 +496,7 @@ static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch 
         kpi_model_unlock(ing->model);
     }
     xfree(chg);
-    if (rc != 200) {
+    if (rc != INGEST_STORED) {
         snprintf(msg, msglen, "the store cannot write; retry later");
         return rc;
     }
@@ -458,37 +514,35 @@ static int apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch 
     if (nrej)
         log_warn("[agent %s] batch %llu: %zu records rejected", b->agent_id,
                  (unsigned long long)b->seq, nrej);
-    return nchg ? 201 : 200; /* 201: internal marker that the store changed */
+    *changed = nchg > 0;
+    return INGEST_STORED;
 }
 
-int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body, size_t len,
-                 char *msg, size_t msglen)
+enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body,
+                                size_t len, char *msg, size_t msglen)
 {
     /* The batch's messages and packed bodies live in one arena, freed at the end. */
-    struct arena ar = {.block = len + (64 << 10)};
-    ProtobufCAllocator pa = arena_protobuf(&ar);
-    Cadre__Batch *b = cadre__batch__unpack(&pa, len, body);
-    if (!b) {
-        arena_release(&ar);
-        pthread_mutex_lock(&ing->lock);
-        ing->batches[BATCH_REJECTED]++;
-        pthread_mutex_unlock(&ing->lock);
-        snprintf(msg, msglen, "body is not a valid cadre.Batch protobuf message");
-        return 400;
-    }
-    int status = 200;
-    if (strcmp(b->agent_id, token_agent) != 0) {
+    struct arena ar = {.block = len + (64 << 10), .limit = INGEST_DECODE_BYTES(len)};
+    Cadre__Batch *b;
+    enum wire_error we = wire_decode(body, len, &ar, &b);
+    if (we == WIRE_OK)
+        log_debug("[agent %s] batch of %zu bytes decoded into %zu bytes", b->agent_id, len,
+                  ar.held);
+    enum ingest_result res = INGEST_STORED;
+    if (we == WIRE_OK && strcmp(b->agent_id, token_agent) != 0) {
         snprintf(msg, msglen, "agent id of the batch does not match the token");
-        status = 401;
-    } else if (b->spool_id.len != 16) {
-        snprintf(msg, msglen, "spool_id must be 16 bytes");
-        status = 400;
-    } else if (!b->has_seq && b->n_records) {
-        snprintf(msg, msglen, "a batch with records needs a seq");
-        status = 400;
+        res = INGEST_WRONG_AGENT;
+    } else if (we == WIRE_OK && (we = wire_check_envelope(b)) != WIRE_OK) {
+        res = INGEST_MALFORMED;
+    } else if (we != WIRE_OK) {
+        res = we == WIRE_NO_MEMORY    ? INGEST_UNAVAILABLE
+              : we == WIRE_TOO_COSTLY ? INGEST_TOO_COSTLY
+                                      : INGEST_MALFORMED;
     }
+    if (we != WIRE_OK)
+        snprintf(msg, msglen, "%s", wire_error_text(we));
     pthread_mutex_lock(&ing->lock);
-    if (status != 200) {
+    if (res != INGEST_STORED) {
         ing->batches[BATCH_REJECTED]++;
         goto out;
     }
@@ -503,9 +557,10 @@ int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *bod
         put_agent(txn, agent);
         if (store_txn_commit(txn)) {
             snprintf(msg, msglen, "the store cannot write; retry later");
-            status = 503;
+            res = INGEST_UNAVAILABLE;
         } else {
             snprintf(msg, msglen, "heartbeat");
+            res = INGEST_HEARTBEAT;
         }
         store_txn_free(txn);
         goto out;
@@ -518,24 +573,23 @@ int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *bod
     be_put_u64(bkey + idlen + 17, b->seq);
     size_t bklen = idlen + 25;
     int seen = store_get(ing->store, CF_BATCHES, bkey, bklen, NULL, NULL);
+    bool changed = false;
     if (seen < 0) {
         snprintf(msg, msglen, "the store cannot read; retry later");
-        status = 503;
+        res = INGEST_UNAVAILABLE;
     } else if (seen) {
         ing->batches[BATCH_DUPLICATE]++;
         snprintf(msg, msglen, "duplicate batch %llu, already stored", (unsigned long long)b->seq);
+        res = INGEST_DUPLICATE;
     } else {
-        status = apply_batch(ing, &ar, b, bkey, bklen, agent, msg, msglen);
+        res = apply_batch(ing, &ar, b, bkey, bklen, agent, &changed, msg, msglen);
     }
 out:
     pthread_mutex_unlock(&ing->lock);
     arena_release(&ar);
-    if (status == 201) {
-        status = 200;
-        if (ing->notify)
-            ing->notify(ing->notify_ud);
-    }
-    return status;
+    if (res == INGEST_STORED && changed && ing->notify)
+        ing->notify(ing->notify_ud);
+    return res;
 }
 
 void ingest_stats(struct ingest *ing, struct ingest_stats *st)

@@ -45,11 +45,34 @@ int ingest_new(struct ingest **out, struct store *store, struct kpi_model *model
                void (*notify)(void *), void *ud);
 void ingest_free(struct ingest *ing);
 
-/* Handles one decoded-from-HTTP body (already gunzipped). token_agent is the agent id the
- * bearer token belongs to. Returns the HTTP status (200, 400, 401 or 503) and writes a
- * one-line reason into msg. Thread-safe (batches are applied one at a time). */
-int ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body, size_t len,
-                 char *msg, size_t msglen);
+/* What became of a batch; the HTTP layer maps it to a status (docs/wire.md, "Answers"). */
+enum ingest_result {
+    INGEST_STORED,      /* its records are durable (or it changed nothing new) */
+    INGEST_DUPLICATE,   /* (agent, spool, seq) was stored before: nothing changed */
+    INGEST_HEARTBEAT,   /* no records: the agent's state was noted */
+    INGEST_MALFORMED,   /* not a batch, or a bad envelope: sending it again cannot help */
+    INGEST_WRONG_AGENT, /* the batch's agent id is not the token's */
+    INGEST_UNAVAILABLE, /* the store cannot read or write, or memory ran out: retry later */
+    INGEST_TOO_COSTLY,  /* decoding would pass INGEST_DECODE_BYTES(len): split the batch */
+};
+
+/* The most memory decoding and checking a body of len bytes may take: an agent's batches
+ * take 3 to 5 times their size (docs/wire.md, "Memory"); a batch of many tiny records
+ * past this bound is refused as too costly, and its halves are not. */
+#define INGEST_DECODE_FACTOR 12
+#define INGEST_DECODE_BYTES(len) ((size_t)(len)*INGEST_DECODE_FACTOR + ((size_t)1 << 20))
+
+/* Whether the sender may drop the batch (stored, duplicate or heartbeat). */
+static inline int ingest_result_acked(enum ingest_result r)
+{
+    return r == INGEST_STORED || r == INGEST_DUPLICATE || r == INGEST_HEARTBEAT;
+}
+
+/* Handles one body (already inflated). token_agent is the agent id the bearer token
+ * belongs to. Returns the result and writes a one-line reason into msg. Thread-safe
+ * (batches are applied one at a time). */
+enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body,
+                                size_t len, char *msg, size_t msglen);
 
 /* Copies the counters. Thread-safe. */
 void ingest_stats(struct ingest *ing, struct ingest_stats *st);

@@ -104,9 +104,11 @@ static void load_compute(const struct kpi_window *w)
             prev = sh;
             if (sh->day < w->s || sh->day > w->e)
                 continue;
-            int64_t dur = sh->end_us - sh->start_us;
+            /* In 128 bits: ingest bounds instants, but a store written before it did may
+             * hold any int64 (docs/wire.md, "What ingest accepts"). */
+            i128 dur = (i128)sh->end_us - sh->start_us;
             /* The previous shift is the matched one with the latest start before this. */
-            int is_short = before && sh->start_us - before->end_us < H11;
+            int is_short = before && (i128)sh->start_us - before->end_us < H11;
             own.n_shifts++;
             own.n_long += dur >= H12;
             own.n_short += is_short;

@@ -95,6 +95,12 @@ void metrics_render(struct sbuf *b, const struct metrics_inputs *in)
     render_self(b, in);
     if (in->rw)
         render_rw(b, in->rw);
+    prom_family(b, "cadre_http_inflight_bytes", "gauge",
+                "Bytes held now for ingest request bodies and their decoding.");
+    prom_sample(b, "cadre_http_inflight_bytes", (double)in->inflight_bytes, (const char *)NULL);
+    prom_family(b, "cadre_ingest_busy_total", "counter",
+                "Ingest requests answered 503 because max_inflight_bytes was held.");
+    prom_sample(b, "cadre_ingest_busy_total", (double)in->busy_refusals, (const char *)NULL);
     prom_family(b, "cadre_metrics_oversize_scrapes_total", "counter",
                 "Scrapes whose /metrics body passed 8 MiB (too many groups or windows).");
     prom_sample(b, "cadre_metrics_oversize_scrapes_total", (double)in->oversize_scrapes,

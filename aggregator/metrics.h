@@ -38,6 +38,8 @@ struct metrics_inputs {
     const struct ingest_stats *ingest;
     const struct rw_stats *rw;
     uint64_t oversize_scrapes; /* scrapes whose body passed the warning size */
+    uint64_t inflight_bytes;   /* bytes held now for request bodies and their decoding */
+    uint64_t busy_refusals;    /* ingest requests refused for max_inflight_bytes */
 };
 
 /* Appends the page: KPI gauges, then ingest, fleet, refresh, build, remote_write and

@@ -2,6 +2,7 @@
 #include "common/arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,8 @@ struct arena_block {
 };
 
 /* Takes n bytes from a, adding a block from alloc when the newest is full; NULL when
- * the size overflows or alloc fails. */
-static void *take(struct arena *a, size_t n, void *(*alloc)(size_t))
+ * the size overflows, alloc fails or (fallible only) the block would pass a->limit. */
+static void *take(struct arena *a, size_t n, void *(*alloc)(size_t), bool fallible)
 {
     const size_t align = alignof(max_align_t);
     if (n > SIZE_MAX - align - sizeof(struct arena_block))
@@ -27,8 +28,15 @@ static void *take(struct arena *a, size_t n, void *(*alloc)(size_t))
         size_t size = a->block ? a->block : 64 << 10;
         if (size < n)
             size = n;
-        if (size > SIZE_MAX - sizeof *b || !(b = alloc(sizeof *b + size)))
+        if (size > SIZE_MAX - sizeof *b)
             return NULL;
+        if (fallible && a->limit && (a->held > a->limit || size > a->limit - a->held)) {
+            a->over = true;
+            return NULL;
+        }
+        if (!(b = alloc(sizeof *b + size)))
+            return NULL;
+        a->held += size;
         b->used = 0;
         b->size = size;
         b->next = a->head;
@@ -41,7 +49,7 @@ static void *take(struct arena *a, size_t n, void *(*alloc)(size_t))
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-    void *p = take(a, n, xmalloc);
+    void *p = take(a, n, xmalloc, false);
     if (!p) {
         fprintf(stderr, "cadre: arena allocation of %zu bytes overflows\n", n);
         abort();
@@ -51,7 +59,7 @@ void *arena_alloc(struct arena *a, size_t n)
 
 void *arena_try_alloc(struct arena *a, size_t n)
 {
-    void *p = take(a, n, xtry_malloc);
+    void *p = take(a, n, xtry_malloc, true);
     if (!p)
         a->oom = true;
     return p;
@@ -65,6 +73,8 @@ void arena_release(struct arena *a)
     }
     a->head = NULL;
     a->oom = false;
+    a->over = false;
+    a->held = 0;
 }
 
 static void *pb_alloc(void *ud, size_t n)

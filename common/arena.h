@@ -15,6 +15,10 @@ struct arena {
     struct arena_block *head; /* newest block */
     size_t block;             /* preferred block size (0: 64 KiB) */
     bool oom;                 /* an arena_try_alloc failed since the last release */
+    size_t limit;             /* arena_try_alloc stops past this many bytes of blocks (0: no
+                                 limit); set it to bound what input may make it hold */
+    size_t held;              /* bytes of blocks held */
+    bool over;                /* an arena_try_alloc failed on the limit (oom is set too) */
 };
 
 /* n bytes aligned for any type; never NULL (xmalloc underneath). Valid until

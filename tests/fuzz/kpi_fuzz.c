@@ -38,9 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *body = fz_repack(b, data, size, &len);
     cadre__batch__free_unpacked(b, NULL);
     char msg[256];
-    int status = ingest_batch(fz.ing, "a1", body, len, msg, sizeof msg);
+    enum ingest_result status = ingest_batch(fz.ing, "a1", body, len, msg, sizeof msg);
     free(body);
-    if (status != 200)
+    if (status != INGEST_STORED)
         return 0;
 
     static char *every_course[] = {NULL};

@@ -150,6 +150,29 @@ check_eq "$(grep -c 'status=400' "$T/ao.stub")/$(grep -c 'status=200' "$T/ao.stu
 check_eq "$(ls "$T/ro.state/rejected"/*.txt 2>/dev/null | wc -l)" 1 "--once: one batch in rejected/"
 check_eq "$(ls "$T/ro.state/spool"/seg-*.log 2>/dev/null | wc -l)" 0 "--once: spool empty"
 check_grep 'refused with 400 \(bad batch: stub says no\)' "$T/ro.log" "the refusal is logged with its reason"
+# The stub's reason has a newline in it: the agent's log keeps it on one line.
+check_eq "$(grep -c '^stub says no' "$T/ro.log")" 0 "a newline in the server's reply does not split a log line"
+kill -TERM "$STUB_PID"
+
+# rejected/ is capped: 12 lines = 6 batches of 2, every one refused, rejected_max_bytes =
+# 1KiB. The .pb of a batch of 2 and its .txt take about 300 bytes, so the oldest go and
+# what stays fits the cap; the newest batch is there.
+start_stub ac "400,400,400,400,400,400"
+agent_ini rc "$SP" "batch_max_records = 2" "retry_max_s = 1" "once_timeout_s = 15" \
+  "rejected_max_bytes = 1KiB"
+put_lines rc 12
+timeout 30 "$BIN/cadre-agent" --config "$T/rc.ini" --once > /dev/null 2> "$T/rc.log"
+check_eq "$?" 0 "--once exit status with every batch refused"
+check_eq "$(grep -c 'status=400' "$T/ac.stub")" 6 "six batches refused"
+rsize=$(find "$T/rc.state/rejected" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+check_eq "$(( rsize <= 1024 ))" 1 "rejected/ holds $rsize bytes, within rejected_max_bytes"
+newest=$(field "$T/ac.stub" 6 seq)
+oldest=$(field "$T/ac.stub" 1 seq)
+[ -f "$T/rc.state/rejected/$(printf 'batch-%020d' "$newest").pb" ] && ok "the newest refused batch is kept" ||
+  not_ok "newest batch $newest not in rejected/: $(ls "$T/rc.state/rejected")"
+[ ! -e "$T/rc.state/rejected/$(printf 'batch-%020d' "$oldest").pb" ] && ok "the oldest refused batch was removed" ||
+  not_ok "oldest batch $oldest still in rejected/"
+check_grep 'rejected/ over rejected_max_bytes' "$T/rc.log" "the removal is logged"
 kill -TERM "$STUB_PID"
 
 # ---------------------------------------------------------------- b. Retry-After

@@ -65,6 +65,50 @@ for n in a b c; do
 done
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/healthz")" 200 \
   "/healthz after the flood"
+# The in-flight budget: max_body_bytes = 1MiB and max_inflight_bytes = 15MiB (the least
+# that holds one largest batch: 2 x 1 + 12 x 1 + 1 MiB). 30 uploads of 1 MiB each at
+# 256 KB/s would hold 30 MiB; the aggregator holds at most 15 MiB and answers the others
+# 503 with Retry-After: 1.
+port2=$(free_port)
+cat > "$T/agg2.ini" <<INI
+[aggregator]
+listen = 127.0.0.1:$port2
+db_path = $T/db2
+tokens_file = $T/agents.tokens
+as_of = 2026-09-30
+max_body_bytes = 1MiB
+max_inflight_bytes = 15MiB
+INI
+t_bg "$T/agg2.log" "$BIN/cadre-aggregator" --config "$T/agg2.ini"
+agg2=$T_LAST_PID
+wait_http "http://127.0.0.1:$port2/healthz" || { cat "$T/agg2.log"; exit 1; }
+head -c $((1 << 20)) /dev/urandom > "$T/body"
+upids=()
+for i in $(seq 30); do
+  curl -s -o /dev/null -D "$T/up$i.h" --limit-rate 256K -H 'Authorization: Bearer tok-1' \
+    -H 'Content-Type: application/x-protobuf' --data-binary @"$T/body" \
+    "http://127.0.0.1:$port2/v1/ingest" &
+  upids+=($!)
+done
+peak=0
+for _ in $(seq 30); do
+  v=$(curl -s "http://127.0.0.1:$port2/metrics" | awk '$1 == "cadre_http_inflight_bytes" { print $2 }')
+  [ -n "$v" ] && [ "${v%.*}" -gt "$peak" ] && peak=${v%.*}
+  sleep 0.1
+done
+wait "${upids[@]}"
+check_eq "$(( peak > 0 && peak <= 15 * 1048576 ))" 1 "in-flight bytes peaked at $peak, within max_inflight_bytes"
+n503=$(grep -l '^HTTP/1.1 503' "$T"/up*.h | wc -l)
+n400=$(grep -l '^HTTP/1.1 400' "$T"/up*.h | wc -l)
+check_eq "$(( n503 > 0 && n400 > 0 && n503 + n400 == 30 ))" 1 \
+  "uploads past the budget answered 503 ($n503), the others read and refused as not protobuf ($n400)"
+check_eq "$(grep -il '^Retry-After: 1' "$T"/up*.h | wc -l)" "$n503" "every 503 says Retry-After: 1"
+m=$(curl -s "http://127.0.0.1:$port2/metrics")
+check_eq "$(awk '$1 == "cadre_http_inflight_bytes" { print $2 }' <<<"$m")" 0 "nothing held once the uploads ended"
+check_eq "$(awk '$1 == "cadre_ingest_busy_total" { print $2 }' <<<"$m")" "$n503" "cadre_ingest_busy_total counts the 503s"
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$agg2/status")
+check_eq "$(( hwm < 200 * 1024 ))" 1 "aggregator peak RSS ${hwm} KiB under 200 MiB"
+
 # Every line the aggregator wrote is one of its own timestamped log lines.
 check_eq "$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z cadre-aggregator ' "$T/agg.log")" 0 \
   "no raw library lines on stderr"

@@ -35,7 +35,9 @@
 #define MAX_ITEMS 64
 #define MAX_PLAIN (64u << 20) /* inflated bodies past this are logged as bad */
 #define STATUS_HANG 0
-#define REJECT_TEXT "bad batch: stub says no"
+/* A newline inside, as a hostile or odd server might send: the agent keeps the
+ * reason on one line. */
+#define REJECT_TEXT "bad batch:\nstub says no\n"
 
 struct item {
     unsigned status;    /* STATUS_HANG: never answer */

@@ -67,6 +67,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.batch_max_records, 5000);
     assert_int_equal(c.batch_max_wait_ms, 1000);
     assert_int_equal(c.spool_max_bytes, 1073741824); /* 1GiB = 2^30 */
+    assert_int_equal(c.rejected_max_bytes, 67108864); /* 64MiB = 2^26 */
     assert_int_equal(c.fsync, SPOOL_FSYNC_ALWAYS);
     assert_int_equal(c.fsync_interval_ms, 1000);
     assert_int_equal(c.gzip, 1);
@@ -288,7 +289,7 @@ static void test_tables(void **state)
     size_t n = 0;
     while (agent_config_table.rows[n].key)
         n++;
-    assert_int_equal(n, 19);
+    assert_int_equal(n, 20);
     assert_true(n <= OPTTAB_MAX_ROWS);
     agent_config_free(&c);
     for (size_t t = 0; source_types[t]; t++) {

@@ -67,7 +67,8 @@ static void test_defaults(void **state)
     assert_non_null(c.literacy_courses);
     assert_null(c.literacy_courses[0]);
     assert_int_equal(c.n_literacy_courses, 0);
-    assert_int_equal(c.max_body_bytes, 16777216); /* 16MiB = 16 * 2^20 */
+    assert_int_equal(c.max_body_bytes, 16777216);      /* 16MiB = 16 * 2^20 */
+    assert_int_equal(c.max_inflight_bytes, 536870912); /* 512MiB */
     assert_int_equal(c.max_connections, 4096);
     assert_int_equal(c.max_connections_per_ip, 256);
     assert_int_equal(c.connection_timeout_s, 30);
@@ -97,6 +98,7 @@ static void test_every_key(void **state)
                       "contract_hours_per_week = 37.5\n"
                       "literacy_courses = AI basics , ,Prompting 101\n"
                       "max_body_bytes = 1KiB\n"
+                      "max_inflight_bytes = 2MiB\n"
                       "max_connections = 16\n"
                       "max_connections_per_ip = 1\n"
                       "connection_timeout_s = 3600\n"
@@ -133,6 +135,7 @@ static void test_every_key(void **state)
     assert_string_equal(c.literacy_courses[1], "Prompting 101");
     assert_null(c.literacy_courses[2]);
     assert_int_equal(c.max_body_bytes, 1024);
+    assert_int_equal(c.max_inflight_bytes, 2 << 20);
     assert_int_equal(c.max_connections, 16);
     assert_int_equal(c.max_connections_per_ip, 1);
     assert_int_equal(c.connection_timeout_s, 3600);
@@ -189,6 +192,10 @@ static void test_errors(void **state)
          ":3: burnout_long_shift_share must be a decimal number in range"},
         {"sync_writes = maybe\n", ":3: sync_writes must be true or false"},
         {"max_connections = 15\n", ":3: max_connections must be a whole number from 16 to 1000000"},
+        /* 16MiB bodies need 2 x 16 + 12 x 16 + 1 = 225 MiB. */
+        {"max_inflight_bytes = 224MiB\n",
+         ": max_inflight_bytes must hold at least one largest batch: 2 x max_body_bytes + 12 x "
+         "max_body_bytes + 1MiB"},
         {"[nope]\nx = 1\n", ":4: unknown section [nope]"},
         {"[remote_write]\nbogus = 1\n", ":4: unknown key 'bogus' in [remote_write]"},
         {"[remote_write]\nurl = http://a\nurl = http://b\n",
@@ -260,7 +267,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 23 + 4); /* two sections, their keys */
+    assert_int_equal(lines, 2 + 24 + 4); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);

@@ -53,8 +53,9 @@ static void test_rfc3339(void **state)
     assert_int_equal(parse_rfc3339(s, strlen(s), &t, &day), 0);
     assert_int_equal(t, ((int64_t)mar1 * 86400 + 1 - 5400) * US_PER_SEC);
     assert_int_equal(day, mar1);
-    const char *bad[] = {"2026-03-01T00:00:00", "2026-03-01T24:00:00Z", "2026-03-01T00:00:00.Z",
-                         "2026-03-01T00:00:00+0500", "2026-02-30T00:00:00Z", "garbage"};
+    const char *bad[] = {"2026-03-01T00:00:00",   "2026-03-01T24:00:00Z",
+                         "2026-03-01T00:00:00.Z", "2026-03-01T00:00:00+0500",
+                         "2026-02-30T00:00:00Z",  "garbage"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(parse_rfc3339(bad[i], strlen(bad[i]), &t, &day), -EINVAL);
 }
@@ -76,7 +77,7 @@ static void test_decimal(void **state)
     assert_int_equal(dec("-3"), -3000000);
     assert_int_equal(dec(".5"), 500000);
     assert_int_equal(dec("5."), 5000000);
-    assert_int_equal(dec("0.0000005"), 1);   /* half rounds away from zero */
+    assert_int_equal(dec("0.0000005"), 1); /* half rounds away from zero */
     assert_int_equal(dec("-0.0000005"), -1);
     assert_int_equal(dec("0.00000049"), 0);
     assert_int_equal(dec("1.2345675"), 1234568);
@@ -145,17 +146,15 @@ static int collect(void *ud, enum csv_event ev, const struct csv_row *row)
         c->rows++;
     else
         c->malformed++;
-    n += (size_t)snprintf(c->text + n, sizeof c->text - n, "%c%lu:",
-                          ev == CSV_EV_MALFORMED ? '!' : ' ', row->line);
+    n += (size_t)snprintf(c->text + n, sizeof c->text - n,
+                          "%c%lu:", ev == CSV_EV_MALFORMED ? '!' : ' ', row->line);
     for (size_t i = 0; i < row->nfields; i++)
-        n += (size_t)snprintf(c->text + n, sizeof c->text - n, "%s%s", i ? "|" : "",
-                              row->field[i]);
+        n += (size_t)snprintf(c->text + n, sizeof c->text - n, "%s%s", i ? "|" : "", row->field[i]);
     snprintf(c->text + n, sizeof c->text - n, ";");
     return 0;
 }
 
-static void csv_case(const char *input, size_t chunk, const char *expect, int rows,
-                     int malformed)
+static void csv_case(const char *input, size_t chunk, const char *expect, int rows, int malformed)
 {
     struct collected c = {0};
     struct csvread *r = csvread_new(collect, &c);
@@ -175,7 +174,8 @@ static void test_csvread(void **state)
     (void)state;
     /* BOM, CRLF, a quoted field with a comma, a doubled quote and a newline, trimming of
      * quoted and unquoted fields, a blank line, a short row and a last row without newline. */
-    const char *in = "\xEF\xBB\xBF" "Staff_ID , dept\r\n"
+    const char *in = "\xEF\xBB\xBF"
+                     "Staff_ID , dept\r\n"
                      "A1, \"Ward, \"\"B\"\"\nnorth\" \r\n"
                      "\r\n"
                      "   \n"
@@ -241,9 +241,9 @@ static void test_reckey_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dates),      cmocka_unit_test(test_rfc3339),
-        cmocka_unit_test(test_decimal),    cmocka_unit_test(test_strutil),
-        cmocka_unit_test(test_csvread),    cmocka_unit_test(test_header_map),
+        cmocka_unit_test(test_dates),        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_decimal),      cmocka_unit_test(test_strutil),
+        cmocka_unit_test(test_csvread),      cmocka_unit_test(test_header_map),
         cmocka_unit_test(test_reckey_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ static int setup(void **state)
         fx_usage(&fb, p, "2026-05-05", "ambient-scribe", 0, off++);
     for (uint32_t p = 1; p <= 7; p++)
         fx_usage(&fb, p, "2026-08-05", "ambient-scribe", 0, off++);
-    assert_int_equal(fx_ingest(ing, &fb, 1), 200);
+    assert_true(fx_ingest(ing, &fb, 1));
     ingest_free(ing);
     assert_int_equal(kpi_model_load(&e->model, e->store), 0);
     e->params.as_of = fx_day("2026-09-30");
@@ -60,7 +60,8 @@ static void test_json_prev(void **state)
     struct env *e = *state;
     struct sbuf out = {0};
     char err[200];
-    assert_int_equal(export_render(e->model, &e->params, "2026Q3", "json", &out, err, sizeof err), 0);
+    assert_int_equal(export_render(e->model, &e->params, "2026Q3", "json", &out, err, sizeof err),
+                     0);
     json_error_t jerr;
     json_t *root = json_loads(out.p, 0, &jerr);
     assert_non_null(root);
@@ -73,7 +74,8 @@ static void test_json_prev(void **state)
     int found = 0;
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r) {
+    json_array_foreach(rows, i, r)
+    {
         const char *kpi = json_string_value(json_object_get(r, "kpi"));
         const char *by = json_string_value(json_object_get(r, "by"));
         if (strcmp(kpi, "adoption_ratio") || strcmp(by, "org"))
@@ -97,18 +99,23 @@ static void test_csv_and_errors(void **state)
     struct env *e = *state;
     struct sbuf out = {0};
     char err[200];
-    assert_int_equal(export_render(e->model, &e->params, "2026Q3", "csv", &out, err, sizeof err), 0);
+    assert_int_equal(export_render(e->model, &e->params, "2026Q3", "csv", &out, err, sizeof err),
+                     0);
     assert_non_null(strstr(out.p, "window,kpi,by,group,value,numerator,denominator,suppressed,"
                                   "window_start,window_end,prev_value,delta\n"));
     assert_non_null(strstr(out.p, "2026Q3,adoption_ratio,org,all,0.7,7,10,false,2026-07-01,"
                                   "2026-09-30,0.4,0.29999999999999993\n"));
     sbuf_free(&out);
-    assert_int_equal(export_render(e->model, &e->params, "2026Q4", "csv", &out, err, sizeof err), -EINVAL);
+    assert_int_equal(export_render(e->model, &e->params, "2026Q4", "csv", &out, err, sizeof err),
+                     -EINVAL);
     assert_non_null(strstr(err, "after the as-of day"));
-    assert_int_equal(export_render(e->model, &e->params, "2025Q3", "csv", &out, err, sizeof err), -EINVAL);
+    assert_int_equal(export_render(e->model, &e->params, "2025Q3", "csv", &out, err, sizeof err),
+                     -EINVAL);
     assert_non_null(strstr(err, "no data"));
-    assert_int_equal(export_render(e->model, &e->params, "2026Q3", "xml", &out, err, sizeof err), -EINVAL);
-    assert_int_equal(export_render(e->model, &e->params, "28d", "csv", &out, err, sizeof err), -EINVAL);
+    assert_int_equal(export_render(e->model, &e->params, "2026Q3", "xml", &out, err, sizeof err),
+                     -EINVAL);
+    assert_int_equal(export_render(e->model, &e->params, "28d", "csv", &out, err, sizeof err),
+                     -EINVAL);
     sbuf_free(&out);
 }
 

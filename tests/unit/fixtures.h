@@ -56,9 +56,9 @@ static inline ProtobufCBinaryData fx_staff_bin(uint32_t n)
 
 /* An episode; end NULL = ongoing; reason 0 = none; hybrid 0 = none. */
 static inline Cadre__Record *fx_staffing(struct fx_batch *fb, uint32_t staff, const char *start,
-                                        const char *end, int reason, const char *site,
-                                        const char *dept, const char *role, int hybrid,
-                                        int64_t fte_micro)
+                                         const char *end, int reason, const char *site,
+                                         const char *dept, const char *role, int hybrid,
+                                         int64_t fte_micro)
 {
     Cadre__Record *r = fx_rec(fb, REC_STAFFING);
     Cadre__Staffing *s = xcalloc(1, sizeof *s);
@@ -85,7 +85,7 @@ static inline Cadre__Record *fx_staffing(struct fx_batch *fb, uint32_t staff, co
 
 /* A usage event at noon UTC of day ymd; outcome 0 = none. offset makes the key unique. */
 static inline Cadre__Record *fx_usage(struct fx_batch *fb, uint32_t staff, const char *ymd,
-                                     const char *tool, int outcome, uint64_t offset)
+                                      const char *tool, int outcome, uint64_t offset)
 {
     Cadre__Record *r = fx_rec(fb, REC_USAGE);
     Cadre__Usage *u = xcalloc(1, sizeof *u);
@@ -104,7 +104,7 @@ static inline Cadre__Record *fx_usage(struct fx_batch *fb, uint32_t staff, const
 
 /* A shift between two RFC 3339 timestamps; overtime in millionths of hours. */
 static inline Cadre__Record *fx_shift(struct fx_batch *fb, uint32_t staff, const char *start,
-                                     const char *end, int64_t overtime_micro)
+                                      const char *end, int64_t overtime_micro)
 {
     Cadre__Record *r = fx_rec(fb, REC_SHIFTS);
     Cadre__Shift *x = xcalloc(1, sizeof *x);
@@ -123,7 +123,7 @@ static inline Cadre__Record *fx_shift(struct fx_batch *fb, uint32_t staff, const
 
 /* An absence of kind (1 sick, 2 pto, 3 other). */
 static inline Cadre__Record *fx_absence(struct fx_batch *fb, uint32_t staff, const char *ymd,
-                                       int64_t hours_micro, int kind)
+                                        int64_t hours_micro, int kind)
 {
     Cadre__Record *r = fx_rec(fb, REC_ABSENCES);
     Cadre__Absence *x = xcalloc(1, sizeof *x);
@@ -140,8 +140,8 @@ static inline Cadre__Record *fx_absence(struct fx_batch *fb, uint32_t staff, con
 
 /* An EHR day; scheduled hours and minutes in whole units. */
 static inline Cadre__Record *fx_ehr(struct fx_batch *fb, uint32_t staff, const char *ymd,
-                                   int64_t sched_h, int64_t ehr_min, int64_t outside_min,
-                                   int64_t inbox_min)
+                                    int64_t sched_h, int64_t ehr_min, int64_t outside_min,
+                                    int64_t inbox_min)
 {
     Cadre__Record *r = fx_rec(fb, REC_EHR);
     Cadre__Ehr *x = xcalloc(1, sizeof *x);
@@ -158,8 +158,8 @@ static inline Cadre__Record *fx_ehr(struct fx_batch *fb, uint32_t staff, const c
     return r;
 }
 
-static inline Cadre__Record *fx_training(struct fx_batch *fb, uint32_t staff,
-                                        const char *course, const char *ymd)
+static inline Cadre__Record *fx_training(struct fx_batch *fb, uint32_t staff, const char *course,
+                                         const char *ymd)
 {
     Cadre__Record *r = fx_rec(fb, REC_TRAINING);
     Cadre__Training *x = xcalloc(1, sizeof *x);
@@ -175,7 +175,7 @@ static inline Cadre__Record *fx_training(struct fx_batch *fb, uint32_t staff,
 
 /* A tombstone for a record key. */
 static inline Cadre__Record *fx_tombstone(struct fx_batch *fb, int type, const uint8_t *key,
-                                         size_t klen)
+                                          size_t klen)
 {
     Cadre__Record *r = fx_rec(fb, type);
     memcpy(r->key.data, key, klen);
@@ -211,16 +211,17 @@ static inline void fx_clear(struct fx_batch *fb)
     fb->n = fb->cap = 0;
 }
 
-/* Packs, ingests as agent "a1" (its own token) and clears; returns the HTTP status. */
+/* Packs, ingests as agent "a1" (its own token) and clears; returns whether the batch
+ * was acknowledged (stored, duplicate or heartbeat). */
 static inline int fx_ingest(struct ingest *ing, struct fx_batch *fb, uint64_t seq)
 {
     size_t len;
     uint8_t *buf = fx_pack(fb, "a1", seq, &len);
     char msg[256];
-    int st = ingest_batch(ing, "a1", buf, len, msg, sizeof msg);
+    enum ingest_result r = ingest_batch(ing, "a1", buf, len, msg, sizeof msg);
     xfree(buf);
     fx_clear(fb);
-    return st;
+    return ingest_result_acked(r);
 }
 
 /* A fresh scratch database folder (mkdtemp); caller removes it with fx_rmdb(). */

@@ -2,9 +2,12 @@
  * rejected records, persisted counters. */
 #include "tests/unit/testutil.h"
 
+#include <time.h>
+
 #include "aggregator/kpi.h"
 #include "aggregator/kpi_model.h"
 #include "common/decimal.h"
+#include "common/timeutil.h"
 #include "tests/unit/fixtures.h"
 
 struct env {
@@ -47,13 +50,13 @@ static void test_dedupe_and_replace(void **state)
     struct fx_batch fb = {0};
     struct ingest_stats st;
     /* Batch 1: two episodes of person 1, one of person 2, two usage lines. */
-    fx_staffing(&fb, 1, "2025-01-01", "2025-06-30", CADRE__END_REASON__END_REASON_TRANSFER,
-                "north", "ICU", "nurse", 0, 1000000);
+    fx_staffing(&fb, 1, "2025-01-01", "2025-06-30", CADRE__END_REASON__END_REASON_TRANSFER, "north",
+                "ICU", "nurse", 0, 1000000);
     fx_staffing(&fb, 1, "2025-07-01", NULL, 0, "north", "ER", "nurse", 0, 1000000);
     fx_staffing(&fb, 2, "2025-01-01", NULL, 0, "south", "ER", "nurse", 0, 800000);
     fx_usage(&fb, 1, "2026-09-01", "ambient-scribe", 0, 0);
     fx_usage(&fb, 1, "2026-09-01", "ambient-scribe", 0, 100);
-    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    assert_true(fx_ingest(e->ing, &fb, 1));
     stats(e, &st);
     assert_int_equal(st.stored[REC_STAFFING], 3);
     assert_int_equal(st.stored[REC_USAGE], 2);
@@ -61,7 +64,7 @@ static void test_dedupe_and_replace(void **state)
 
     /* The same (agent, spool, seq) again is a duplicate, whatever it holds. */
     fx_usage(&fb, 1, "2026-09-02", "ambient-scribe", 0, 200);
-    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    assert_true(fx_ingest(e->ing, &fb, 1));
     stats(e, &st);
     assert_int_equal(st.batches[BATCH_DUPLICATE], 1);
     assert_int_equal(st.stored[REC_USAGE], 2);
@@ -71,7 +74,7 @@ static void test_dedupe_and_replace(void **state)
     fx_usage(&fb, 1, "2026-09-01", "ambient-scribe", 0, 100);
     fx_staffing(&fb, 2, "2025-01-01", "2026-03-31", CADRE__END_REASON__END_REASON_VOLUNTARY,
                 "south", "ER", "nurse", 0, 800000);
-    assert_int_equal(fx_ingest(e->ing, &fb, 2), 200);
+    assert_true(fx_ingest(e->ing, &fb, 2));
     stats(e, &st);
     assert_int_equal(st.stored[REC_USAGE], 2);
     assert_int_equal(st.stored[REC_STAFFING], 3);
@@ -94,7 +97,7 @@ static void test_dedupe_and_replace(void **state)
     uint8_t key2[RECKEY_MAX];
     size_t kl2 = reckey_staffing(key2, staff, fx_day("2025-01-01"));
     fx_tombstone(&fb, REC_STAFFING, key2, kl2);
-    assert_int_equal(fx_ingest(e->ing, &fb, 3), 200);
+    assert_true(fx_ingest(e->ing, &fb, 3));
     stats(e, &st);
     assert_int_equal(st.stored[REC_STAFFING], 2);
     assert_int_equal(store_get(e->store, CF_STAFFING, key, kl, NULL, NULL), 0);
@@ -108,9 +111,9 @@ static void test_rejections(void **state)
     struct ingest_stats st;
     fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000); /* ok */
     fx_staffing(&fb, 2, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1600000); /* fte */
-    Cadre__Record *r = fx_staffing(&fb, 3, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0,
-                                   1000000);
-    r->key.data[17] ^= 1; /* key does not match its fields */
+    Cadre__Record *r =
+        fx_staffing(&fb, 3, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    r->key.data[17] ^= 1;                                 /* key does not match its fields */
     r = fx_usage(&fb, 4, "2026-09-01", "Bad Tool", 0, 0); /* tool charset */
     r = fx_rec(&fb, REC_EHR); /* an EHR record with a usage body: malformed */
     r->key.len = 20;
@@ -121,21 +124,22 @@ static void test_rejections(void **state)
     u->tool = xstrdup("x");
     r->body_case = CADRE__RECORD__BODY_USAGE;
     r->usage = u;
-    assert_int_equal(fx_ingest(e->ing, &fb, 7), 200);
+    assert_true(fx_ingest(e->ing, &fb, 7));
     stats(e, &st);
     assert_int_equal(st.stored[REC_STAFFING], 1);
     assert_int_equal(st.rejected[REJ_INVALID_VALUE], 3);
     assert_int_equal(st.rejected[REJ_MALFORMED], 1);
     assert_int_equal(st.records[REC_STAFFING], 1);
 
-    /* Not protobuf at all: 400; a batch whose agent is not the token's: 401. */
+    /* Not protobuf at all: malformed; a batch whose agent is not the token's. */
     char msg[128];
-    assert_int_equal(ingest_batch(e->ing, "a1", (const uint8_t *)"\xff\xff\xff", 3, msg,
-                                  sizeof msg), 400);
+    assert_int_equal(
+        ingest_batch(e->ing, "a1", (const uint8_t *)"\xff\xff\xff", 3, msg, sizeof msg),
+        INGEST_MALFORMED);
     size_t len;
     fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
     uint8_t *buf = fx_pack(&fb, "a1", 8, &len);
-    assert_int_equal(ingest_batch(e->ing, "other", buf, len, msg, sizeof msg), 401);
+    assert_int_equal(ingest_batch(e->ing, "other", buf, len, msg, sizeof msg), INGEST_WRONG_AGENT);
     xfree(buf);
     fx_clear(&fb);
     stats(e, &st);
@@ -149,7 +153,7 @@ static void test_counts_survive_reopen(void **state)
     for (uint32_t i = 1; i <= 5; i++)
         fx_staffing(&fb, i, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
     fx_usage(&fb, 1, "2026-09-01", "chat-assistant", 1, 0);
-    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    assert_true(fx_ingest(e->ing, &fb, 1));
     ingest_free(e->ing);
     store_close(e->store);
     char err[256];
@@ -166,7 +170,7 @@ static void test_counts_survive_reopen(void **state)
     ingest_stats_free(&st);
     /* The batch is still known after the reopen. */
     fx_usage(&fb, 2, "2026-09-01", "chat-assistant", 1, 50);
-    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    assert_true(fx_ingest(e->ing, &fb, 1));
     ingest_stats(e->ing, &st);
     assert_int_equal(st.batches[BATCH_DUPLICATE], 1);
     assert_int_equal(st.stored[REC_USAGE], 1);
@@ -206,7 +210,7 @@ static void test_model_follows_store(void **state)
         fx_shift(&fb, p, "2026-09-10T07:00:00Z", "2026-09-10T20:00:00Z", 1500000);
         fx_ehr(&fb, p, "2026-09-11", 8, 60, 20, 10);
     }
-    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    assert_true(fx_ingest(e->ing, &fb, 1));
     /* Person 3 leaves (end date filled in), person 4's shift is retracted, usage lines are
      * re-delivered, person 5's usage line is rewritten with another tool. */
     fx_staffing(&fb, 3, "2025-01-01", "2026-09-05", CADRE__END_REASON__END_REASON_VOLUNTARY,
@@ -220,13 +224,16 @@ static void test_model_follows_store(void **state)
     for (uint32_t p = 1; p <= 4; p++)
         fx_usage(&fb, p, "2026-09-10", "ambient-scribe", p % 4, p);
     fx_usage(&fb, 5, "2026-09-12", "chat-assistant", 1, 5);
-    assert_int_equal(fx_ingest(e->ing, &fb, 2), 200);
+    assert_true(fx_ingest(e->ing, &fb, 2));
 
     struct kpi_model *loaded;
     assert_int_equal(kpi_model_load(&loaded, e->store), 0);
-    struct kpi_params p = {.as_of = fx_day("2026-09-30"), .min_group_size = 5,
-                           .contract_hours_micro = 40 * MICRO, .burnout_min_flags = 2,
-                           .burnout_short_rests = 2, .burnout_long_shift_share = 250000};
+    struct kpi_params p = {.as_of = fx_day("2026-09-30"),
+                           .min_group_size = 5,
+                           .contract_hours_micro = 40 * MICRO,
+                           .burnout_min_flags = 2,
+                           .burnout_short_rests = 2,
+                           .burnout_long_shift_share = 250000};
     struct kpi_table a = {0}, b = {0};
     kpi_compute_window(live, &p, "28d", &a);
     kpi_compute_window(loaded, &p, "28d", &b);
@@ -272,7 +279,7 @@ static void test_same_key_twice_in_batch(void **state)
     fx_tombstone(&fb, REC_STAFFING, key, reckey_staffing(key, staff, fx_day("2025-01-01")));
     fx_usage(&fb, 2, "2026-09-10", "ambient-scribe", 1, 42);
     fx_usage(&fb, 2, "2026-09-10", "ambient-scribe", 1, 42);
-    assert_int_equal(fx_ingest(e->ing, &fb, 1), 200);
+    assert_true(fx_ingest(e->ing, &fb, 1));
     struct ingest_stats st;
     stats(e, &st);
     assert_int_equal(st.stored[REC_STAFFING], 6); /* persons 1..6; 7 put then deleted */
@@ -294,9 +301,12 @@ static void test_same_key_twice_in_batch(void **state)
 
     struct kpi_model *loaded;
     assert_int_equal(kpi_model_load(&loaded, e->store), 0);
-    struct kpi_params p = {.as_of = fx_day("2026-09-30"), .min_group_size = 5,
-                           .contract_hours_micro = 40 * MICRO, .burnout_min_flags = 2,
-                           .burnout_short_rests = 2, .burnout_long_shift_share = 250000};
+    struct kpi_params p = {.as_of = fx_day("2026-09-30"),
+                           .min_group_size = 5,
+                           .contract_hours_micro = 40 * MICRO,
+                           .burnout_min_flags = 2,
+                           .burnout_short_rests = 2,
+                           .burnout_long_shift_share = 250000};
     struct kpi_table a = {0}, b = {0};
     kpi_compute_window(live, &p, "28d", &a);
     kpi_compute_window(loaded, &p, "28d", &b);
@@ -315,6 +325,108 @@ static void test_same_key_twice_in_batch(void **state)
     kpi_model_free(live);
 }
 
+/* Instants, days and strings outside sane bounds are rejected one by one as invalid_value
+ * (docs/wire.md, "What ingest accepts"); fields this version does not know are not stored;
+ * a future staffing start is stored but does not move the newest-record time. */
+static void test_bounds(void **state)
+{
+    struct env *e = *state;
+    struct fx_batch fb = {0};
+    struct ingest_stats st;
+    int64_t today = time(NULL) / 86400;
+    /* 1. A shift near the int64 limits (would overflow start - previous end). */
+    Cadre__Record *r = fx_shift(&fb, 1, "2026-09-01T07:00:00Z", "2026-09-01T19:00:00Z", 0);
+    r->shift->start_us = INT64_MAX - 1000;
+    r->shift->end_us = INT64_MAX;
+    /* 2. A shift whose day is not its start's day in any offset. */
+    r = fx_shift(&fb, 1, "2026-09-02T07:00:00Z", "2026-09-02T19:00:00Z", 0);
+    r->shift->day += 2;
+    /* 3. A usage event in year 9999 (its day matching). */
+    r = fx_usage(&fb, 1, "9999-12-30", "scribe", 0, 1);
+    /* 4. A usage event with a 1 MiB event string. */
+    r = fx_usage(&fb, 1, "2026-09-01", "scribe", 0, 2);
+    r->usage->event = xmalloc(1 << 20);
+    memset(r->usage->event, 'e', (1 << 20) - 1);
+    r->usage->event[(1 << 20) - 1] = 0;
+    /* 5. An absence dated 10 days ahead, 6. a completion in 1850. */
+    char ahead[11];
+    format_date((int32_t)today + 10, ahead);
+    fx_absence(&fb, 1, ahead, 8000000, CADRE__ABSENCE_KIND__ABSENCE_KIND_SICK);
+    fx_training(&fb, 1, "ai-101", "1850-01-01");
+    /* 7. A staffing end 20 years ahead. */
+    char far[11];
+    format_date((int32_t)today + 20 * 366, far);
+    fx_staffing(&fb, 1, "2025-01-01", far, CADRE__END_REASON__END_REASON_OTHER, "north", "ICU",
+                "nurse", 0, 1000000);
+    /* Good ones: a shift at -05:00 whose day is the day before in UTC terms, an episode
+     * starting in 30 days, a usage event with an unknown field 99 (varint 1). */
+    fx_shift(&fb, 2, "2026-09-01T21:00:00-05:00", "2026-09-02T07:00:00-05:00", 0);
+    char soon[11];
+    format_date((int32_t)today + 30, soon);
+    fx_staffing(&fb, 2, soon, NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    r = fx_usage(&fb, 2, "2026-09-01", "scribe", 0, 3);
+    static uint8_t one = 1;
+    r->usage->base.n_unknown_fields = 1;
+    r->usage->base.unknown_fields = xcalloc(1, sizeof *r->usage->base.unknown_fields);
+    r->usage->base.unknown_fields[0] = (ProtobufCMessageUnknownField){
+        .tag = 99, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT, .len = 1, .data = xmemdup(&one, 1)};
+    uint8_t staff[16], key[RECKEY_MAX];
+    fx_staff(staff, 2);
+    size_t kl = reckey_usage(key, "scribe", 0x1234, 3);
+    assert_true(fx_ingest(e->ing, &fb, 1));
+    stats(e, &st);
+    assert_int_equal(st.rejected[REJ_INVALID_VALUE], 7);
+    assert_int_equal(st.stored[REC_SHIFTS], 1);
+    assert_int_equal(st.stored[REC_STAFFING], 1);
+    assert_int_equal(st.stored[REC_USAGE], 1);
+    /* The newest shift is the good one (2026-09-02 02:00Z); staffing's future start does
+     * not count, so no staffing time is published yet. */
+    assert_int_equal(st.newest_s[REC_SHIFTS], (int64_t)(fx_day("2026-09-02") * 86400 + 7200));
+    assert_int_equal(st.newest_s[REC_STAFFING], 0);
+    /* The stored usage body is the event without its unknown field. */
+    char *val = NULL;
+    size_t vlen = 0;
+    assert_int_equal(store_get(e->store, CF_USAGE, key, kl, &val, &vlen), 1);
+    Cadre__Usage *u = cadre__usage__unpack(NULL, vlen, (const uint8_t *)val);
+    assert_non_null(u);
+    assert_int_equal(u->base.n_unknown_fields, 0);
+    assert_memory_equal(u->staff.data, staff, 16);
+    cadre__usage__free_unpacked(u, NULL);
+    xfree(val);
+}
+
+/* A batch of many empty records costs far more to decode than its size: past
+ * INGEST_DECODE_BYTES it is refused as too costly (the agent splits it), not decoded. Its
+ * halves are fine. */
+static void test_too_costly(void **state)
+{
+    struct env *e = *state;
+    struct fx_batch fb = {0};
+    size_t hlen;
+    uint8_t *head = fx_pack(&fb, "a1", 1, &hlen); /* the envelope alone */
+    size_t n = 2u << 20;                          /* 2 MiB: a million empty records */
+    uint8_t *body = xmalloc(hlen + n);
+    memcpy(body, head, hlen);
+    for (size_t i = 0; i < n; i += 2)
+        body[hlen + i] = 0x3a, body[hlen + i + 1] = 0x00; /* field 7, length 0 */
+    char msg[256];
+    assert_int_equal(ingest_batch(e->ing, "a1", body, hlen + n, msg, sizeof msg),
+                     INGEST_TOO_COSTLY);
+    assert_non_null(strstr(msg, "too costly"));
+    /* 1,000 small records (type EHR, empty key: 6 bytes each) decode within the 1 MiB
+     * slack; each is then rejected on its own (a key must be the one its fields give) and
+     * the batch is stored. */
+    for (size_t i = 0; i < 6000; i += 6)
+        memcpy(body + hlen + i, "\x3a\x04\x08\x05\x12\x00", 6);
+    assert_int_equal(ingest_batch(e->ing, "a1", body, hlen + 6000, msg, sizeof msg), INGEST_STORED);
+    struct ingest_stats st;
+    stats(e, &st);
+    assert_int_equal(st.rejected[REJ_INVALID_VALUE], 1000);
+    xfree(body);
+    xfree(head);
+    fx_clear(&fb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +435,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counts_survive_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_follows_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_key_twice_in_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_costly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
