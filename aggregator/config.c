@@ -185,3 +185,16 @@ int32_t agg_config_as_of(const struct agg_config *cfg)
 {
     return cfg->has_as_of ? cfg->as_of : today_local() - 1;
 }
+
+bool agg_config_open_to_network(const struct agg_config *cfg)
+{
+    if (cfg->read_tokens_file || cfg->tls_client_ca_file)
+        return false;
+    const char *l = cfg->listen, *colon = strrchr(l, ':');
+    size_t n = colon ? (size_t)(colon - l) : strlen(l);
+    if (n >= 2 && l[0] == '[' && l[n - 1] == ']')
+        l++, n -= 2;
+    bool loopback = (n == 9 && strncmp(l, "localhost", 9) == 0) ||
+                    (n == 3 && strncmp(l, "::1", 3) == 0) || (n >= 4 && strncmp(l, "127.", 4) == 0);
+    return !loopback;
+}

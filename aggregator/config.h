@@ -52,4 +52,9 @@ void agg_config_usage(FILE *f);
 /* The as-of day: as_of when set, else yesterday in local time. */
 int32_t agg_config_as_of(const struct agg_config *cfg);
 
+/* Whether /metrics and /api are open to the network: listen is not a loopback address
+ * (127.0.0.0/8, ::1, localhost) and neither read_tokens_file nor TLS client certificates
+ * guard them. --check and the daemon warn about it. */
+bool agg_config_open_to_network(const struct agg_config *cfg);
+
 #endif

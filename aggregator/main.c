@@ -100,6 +100,10 @@ static int run_daemon(struct agg_config *cfg)
     }
     log_info("cadre-aggregator %s listening on %s, database %s", CADRE_VERSION, cfg->listen,
              cfg->db_path);
+    if (agg_config_open_to_network(cfg))
+        log_warn("/metrics and /api are open to anyone who can reach %s: set read_tokens_file "
+                 "(or tls_client_ca_file)",
+                 cfg->listen);
     for (;;) {
         int sig;
         if (sigwait(&set, &sig))
@@ -194,6 +198,11 @@ int main(int argc, char **argv)
             log_error("%s", err);
         else
             printf("%s: ok\n", config);
+        if (!rc && agg_config_open_to_network(&cfg))
+            log_warn("%s: listen = %s is not a loopback address and neither read_tokens_file "
+                     "nor tls_client_ca_file is set: anyone who can reach it reads /metrics "
+                     "and /api",
+                     config, cfg.listen);
     } else {
         rc = run_daemon(&cfg);
     }

@@ -39,6 +39,20 @@ printf '[aggregator]\ndb_path = %s/db\ntokens_file = %s/missing.tokens\n' "$T" "
 check_eq "$?" 78 "a missing tokens file refused by --check"
 check_grep 'missing.tokens: cannot open' "$T/nofile.err" "names the tokens file"
 
+# --check warns when /metrics and /api would be open to the network, and only then.
+open_check() { # LISTEN EXTRA_LINE: prints the number of warnings --check gives
+  printf '[aggregator]\nlisten = %s\ndb_path = %s/db\ntokens_file = %s/agents.tokens\n%s\n' \
+    "$1" "$T" "$T" "$2" > "$T/open.ini"
+  "$BIN/cadre-aggregator" --check --config "$T/open.ini" 2>&1 >/dev/null | grep -c 'not a loopback address'
+}
+check_eq "$(open_check 0.0.0.0:9470 '')" 1 "--check warns: 0.0.0.0 without read tokens"
+check_eq "$(open_check '[::]:9470' '')" 1 "--check warns: [::] without read tokens"
+check_eq "$(open_check 10.1.2.3:9470 '')" 1 "--check warns: a LAN address without read tokens"
+check_eq "$(open_check 0.0.0.0:9470 "read_tokens_file = $T/read.tokens")" 0 "no warning with read tokens"
+check_eq "$(open_check 127.0.0.1:9470 '')" 0 "no warning on 127.0.0.1"
+check_eq "$(open_check '[::1]:9470' '')" 0 "no warning on [::1]"
+check_eq "$(open_check localhost:9470 '')" 0 "no warning on localhost"
+
 # Plain HTTP with read tokens.
 port=$(free_port)
 cat > "$T/agg.ini" <<INI
