@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,9 @@
 #include "common/xalloc.h"
 
 #define BATCH_MAX_BYTES (2u << 20) /* a batch is cut past this many record bytes too */
+/* Free space state_dir must have before the sources are read: two largest batches and
+ * room for checkpoints and the spool's state. Below it the sources wait. */
+#define STATE_RESERVE_BYTES (2 * BATCH_MAX_BYTES + (1u << 20))
 
 struct agent_source {
     struct agent *a;
@@ -55,6 +59,9 @@ struct agent {
     /* The batch being filled: records as cadre.Batch field 7. */
     struct wire_recs batch; /* framed records not yet spooled */
     int64_t batch_first_us;
+    atomic_llong state_free; /* bytes free in state_dir at the last poll; -1: unknown */
+    atomic_int paused;       /* sources wait: state_dir is (nearly) full */
+    int64_t pause_logged_s, resume_logged_s; /* monotonic; the poll thread only */
 };
 
 static int64_t mono_us(void)
@@ -73,7 +80,10 @@ static int spool_batch(struct agent *a)
     uint64_t seq;
     int rc = spool_append(a->spool, a->batch.p, a->batch.len, a->batch.n, &seq);
     if (rc) {
+        /* The records of this batch come from polls that now fail, so their sources read
+         * them again; keeping them would spool them twice. */
         log_error("spool: cannot append a batch of %u records: %s", a->batch.n, strerror(-rc));
+        wire_recs_reset(&a->batch);
         return rc;
     }
     log_debug("spool: batch %" PRIu64 " with %u records", seq, a->batch.n);
@@ -439,6 +449,14 @@ static void render_metrics(void *ud, struct sbuf *out)
                 "# HELP cadre_agent_last_ack_timestamp_seconds When the aggregator last acked.\n"
                 "# TYPE cadre_agent_last_ack_timestamp_seconds gauge\n"
                 "cadre_agent_last_ack_timestamp_seconds %.3f\n"
+                "# HELP cadre_agent_state_dir_free_bytes Bytes free in state_dir at the last "
+                "poll (-1: unknown).\n"
+                "# TYPE cadre_agent_state_dir_free_bytes gauge\n"
+                "cadre_agent_state_dir_free_bytes %lld\n"
+                "# HELP cadre_agent_sources_paused 1 while the sources wait for space in "
+                "state_dir.\n"
+                "# TYPE cadre_agent_sources_paused gauge\n"
+                "cadre_agent_sources_paused %d\n"
                 "# HELP cadre_agent_build_info The agent's version.\n"
                 "# TYPE cadre_agent_build_info gauge\n"
                 "cadre_agent_build_info{version=\"" CADRE_AGENT_VERSION "\"} 1\n",
@@ -446,7 +464,8 @@ static void render_metrics(void *ud, struct sbuf *out)
                 (unsigned long long)st.dropped_records,
                 (unsigned long long)atomic_load(&a->ship_stats.retries),
                 (unsigned long long)atomic_load(&a->ship_stats.rejected_batches),
-                (double)atomic_load(&a->ship_stats.last_ack_us) / 1e6);
+                (double)atomic_load(&a->ship_stats.last_ack_us) / 1e6,
+                (long long)atomic_load(&a->state_free), atomic_load(&a->paused));
 }
 
 /* ---- life cycle ---- */
@@ -459,6 +478,7 @@ int agent_open(struct agent **out, struct agent_config *cfg, enum agent_mode mod
     a->mode = mode;
     a->dry_out = dry_out ? dry_out : stdout;
     a->lock_fd = -1;
+    atomic_store(&a->state_free, -1);
     pthread_mutex_init(&a->mu, NULL);
     char err[512];
     int rc = pseudonym_load(&a->pseudo, a->cfg.org_key_file, err, sizeof err);
@@ -496,15 +516,55 @@ fail:
     return rc;
 }
 
+/* Whether state_dir has room to spool what a poll reads. Logs when that changes: while it
+ * has not, the sources are not read, so nothing is read that could not be kept, and
+ * nothing is lost: the sources' checkpoints wait where they are. */
+static bool room_to_poll(struct agent *a)
+{
+    struct statvfs v;
+    if (statvfs(a->cfg.state_dir, &v)) {
+        atomic_store(&a->state_free, -1);
+        return true; /* cannot tell: let the writes say */
+    }
+    long long free_bytes = (long long)v.f_bavail * (long long)v.f_frsize;
+    atomic_store(&a->state_free, free_bytes);
+    bool room = free_bytes >= (long long)STATE_RESERVE_BYTES;
+    int was = atomic_exchange(&a->paused, !room);
+    /* Pausing and resuming alternate while delivery frees space a batch at a time: each
+     * is said at most once a minute. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t *last = room ? &a->resume_logged_s : &a->pause_logged_s;
+    if (room != (was != 0) || (*last && now.tv_sec - *last < 60))
+        return room;
+    *last = now.tv_sec;
+    if (!room)
+        log_error("state_dir %s has %lld bytes free, under the %u needed to spool a batch: the "
+                  "sources wait until space returns (no line is lost; delivery goes on and frees "
+                  "space as batches are acked)",
+                  a->cfg.state_dir, free_bytes, STATE_RESERVE_BYTES);
+    else
+        log_info("state_dir %s has %lld bytes free again: the sources are read", a->cfg.state_dir,
+                 free_bytes);
+    return room;
+}
+
 int agent_poll(struct agent *a)
 {
+    if (a->mode != AGENT_DRY_RUN && !room_to_poll(a))
+        return -ENOSPC;
     int first = 0;
     for (size_t i = 0; i < a->nsrc; i++) {
         struct agent_source *s = &a->src[i];
         if (!s->ctx)
             continue;
-        int rc = s->type->poll(s->ctx, &s->env);
-        if (rc && !first)
+        int rc;
+        do /* a source that stopped early is read on while there is room to spool */
+            rc = s->type->poll(s->ctx, &s->env);
+        while (rc == 1 && (a->mode == AGENT_DRY_RUN || room_to_poll(a)));
+        if (rc == 1 && !first)
+            first = -ENOSPC;
+        else if (rc < 0 && !first)
             first = rc;
     }
     return first;

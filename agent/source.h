@@ -59,7 +59,8 @@ struct source_env {
 
 /* A source type. init allocates the instance's context (caller releases it with fini);
  * poll reads what is new, emits records, flushes, then advances its checkpoint; it never
- * touches the network. Both return 0 or a negative errno. */
+ * touches the network. Both return 0 or a negative errno; poll returns 1 when it stopped
+ * early (a bounded read) and more may be waiting: the caller polls it again. */
 struct source_type {
     const char *name; /* the `type =` value */
     int (*init)(void **ctx, const struct source_opts *opts, const struct source_env *env);

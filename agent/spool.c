@@ -573,8 +573,11 @@ int spool_done(struct spool *sp, uint64_t seq)
         goto out;
     }
     pop_oldest(sp);
-    if ((rc = save_state(sp)))
-        goto out;
+    /* Segments whose batches are all acked go even when the state cannot be saved (a full
+     * disk): they hold nothing to send, and removing them is what frees the space. After
+     * a crash the older persisted head only means batches that are gone are not looked
+     * for. */
+    rc = save_state(sp);
     drop_done_segments(sp);
 out:
     pthread_mutex_unlock(&sp->mu);

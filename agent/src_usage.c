@@ -27,6 +27,11 @@
 
 #define CKPT_VERSION 1
 #define CHUNK (1 << 16)
+/* A poll reads at most this many bytes of lines, then commits its checkpoint and asks to
+ * be called again (poll returns 1): what one poll spools stays well under the free space
+ * the agent requires before it polls, so a full disk never makes a poll fail half-way
+ * and read everything again (docs/agent.md, "A full disk"). */
+#define POLL_MAX_BYTES (2u << 20)
 #define MAX_LINE (1 << 20) /* longer lines are malformed (and skipped) */
 
 struct tail {
@@ -235,7 +240,7 @@ static bool is_blank(const char *s, size_t n)
  * ends the file for this poll (0). Returns 0, or the error of env->emit (the poll must
  * then not advance any checkpoint). */
 static int tail_file(struct usage_src *u, const struct source_env *env, const char *path, int fd,
-                     struct tail *t)
+                     struct tail *t, uint64_t *budget)
 {
     char *buf = NULL;
     size_t cap = 0, have = 0; /* bytes in buf, starting at file offset t->off */
@@ -277,8 +282,11 @@ static int tail_file(struct usage_src *u, const struct source_env *env, const ch
             pos += n + 1;
         }
         t->off += pos;
+        *budget = pos < *budget ? *budget - pos : 0;
         memmove(buf, buf + pos, have - pos);
         have -= pos;
+        if (!*budget && !skipping)
+            break; /* at a line boundary: the rest next time */
         if (have > MAX_LINE && !skipping) {
             source_reject(env, t->line + 1, SRC_MALFORMED, NULL);
             skipping = true;
@@ -412,6 +420,7 @@ static int usage_poll(void *ctx, const struct source_env *env)
     struct tail *next = xcalloc(g.gl_pathc ? g.gl_pathc : 1, sizeof *next);
     size_t nn = 0;
     int rc = 0;
+    uint64_t budget = POLL_MAX_BYTES;
     for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
         const char *path = g.gl_pathv[i];
         /* O_NONBLOCK: a FIFO matched by the glob must not block the poll. */
@@ -448,7 +457,12 @@ static int usage_poll(void *ctx, const struct source_env *env)
             log_info("[source %s] %s shrank; reading it from the start", env->name, path);
             t.off = t.line = 0;
         }
-        rc = tail_file(u, env, path, fd, &t);
+        if (!budget) { /* keep the position; read next time */
+            close(fd);
+            next[nn++] = t;
+            continue;
+        }
+        rc = tail_file(u, env, path, fd, &t, &budget);
         close(fd);
         next[nn++] = t;
     }
@@ -464,7 +478,8 @@ static int usage_poll(void *ctx, const struct source_env *env)
     xfree(u->t);
     u->t = next;
     u->n = nn;
-    return save_ckpt(u, env);
+    rc = save_ckpt(u, env);
+    return rc ? rc : budget ? 0 : 1; /* 1: the budget ran out, more may be waiting */
 }
 
 const struct source_type source_usage_jsonl = {
