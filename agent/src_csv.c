@@ -520,7 +520,8 @@ static int map_check(int fd, struct snapid *id)
 }
 
 /* Converts the version-1 checkpoint fd (read twice: CRC, then entries) into a map file
- * committed as c's map. 0 or -EBADMSG / -errno. */
+ * committed as c's map, with *id its snapshot (path: caller frees). 0 or -EBADMSG /
+ * -errno (c unchanged). */
 static int convert_v1(struct csv_src *c, const struct source_env *env, int fd, struct snapid *id)
 {
     struct stat st;
@@ -589,13 +590,14 @@ static int convert_v1(struct csv_src *c, const struct source_env *env, int fd, s
     seqr_free(&r);
     if (!rc)
         rc = mapw_end(&m);
-    if (!rc)
-        rc = mapw_commit(&m, c, env);
     if (rc) {
         mapw_abort(&m);
         xfree(got.path);
         return rc;
     }
+    /* Converted: a failed rename only leaves the old file for the next start. */
+    if ((rc = mapw_commit(&m, c, env)))
+        log_error("[source %s] cannot write checkpoint: %s", env->name, strerror(-rc));
     *id = got;
     return 0;
 }
@@ -783,17 +785,14 @@ int src_csv_poll(void *ctx, const struct source_env *env)
     }
     if (!rc)
         rc = extsort_finish(r.sort);
-    if (!rc)
-        rc = mapw_begin(&m, c, env,
-                        &(struct snapid){.path = path,
-                                         .dev = id.dev,
-                                         .ino = id.ino,
-                                         .size = id.size,
-                                         .mtime_s = id.mtime_s,
-                                         .mtime_ns = id.mtime_ns});
+    if (!rc) {
+        id.path = path; /* borrowed for the map's header */
+        rc = mapw_begin(&m, c, env, &id);
+        id.path = NULL;
+    }
     if (rc) {
-        log_error("[source %s] cannot write temporary files (%s); the snapshot is read again",
-                  env->name, strerror(-rc));
+        log_error("[source %s] temporary files failed (%s); the snapshot is read again", env->name,
+                  strerror(-rc));
         goto out;
     }
     rc = diff_snapshot(c, env, r.sort, &m, &d);
@@ -805,8 +804,7 @@ int src_csv_poll(void *ctx, const struct source_env *env)
         if (d.map_bad)
             drop_map(c, env);
         else if (d.io)
-            log_error("[source %s] cannot write temporary files (%s); the snapshot is read "
-                      "again",
+            log_error("[source %s] temporary files failed (%s); the snapshot is read again",
                       env->name, strerror(-rc));
         else
             log_error("[source %s] records not spooled (%s); the snapshot is read again", env->name,

@@ -400,6 +400,35 @@ static void test_flush_failure_keeps_map(void **state)
     assert_int_equal(f->nrec, 0);
 }
 
+/* When temporary files cannot be made (the checkpoint folder is gone) nothing is shipped
+ * and the snapshot is read again later: first while a run is written, then (with a buffer
+ * the snapshot fits in) when the new map file is started. */
+static void test_temp_files_fail(void **state)
+{
+    struct fx *f = *state;
+    struct model shipped = {0}, m;
+    model_1(&m);
+    write_model(f, &m);
+    start(f, true, true);
+    assert_int_equal(poll(f), 0);
+    expect_diff(f, &shipped, &m, true);
+    model_2(&m);
+    write_model(f, &m);
+    char away[160];
+    snprintf(away, sizeof away, "%s.away", f->ckpt);
+    assert_int_equal(rename(f->ckpt, away), 0);
+    assert_int_equal(poll(f), -ENOENT);
+    assert_int_equal(f->nrec, 0);
+    src_csv_set_run_bytes(f->ctx, (size_t)8 << 20);
+    assert_int_equal(poll(f), -ENOENT);
+    assert_int_equal(f->nrec, 0);
+    assert_int_equal(rename(away, f->ckpt), 0);
+    src_csv_set_run_bytes(f->ctx, RUN_BYTES);
+    assert_int_equal(poll(f), 0);
+    assert_int_equal(expect_diff(f, &shipped, &m, true), 130);
+    assert_int_equal(count_files(f->ckpt), 1);
+}
+
 /* A damaged map file is not trusted: the whole snapshot is shipped again. */
 static void test_damaged_map(void **state)
 {
@@ -578,15 +607,11 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_diff_many_runs),
-        T(test_diff_many_runs_authoritative),
-        T(test_diff_without_ckpt_dir),
-        T(test_diff_one_run),
-        T(test_restart_reads_map),
-        T(test_flush_failure_keeps_map),
-        T(test_damaged_map),
-        T(test_v1_conversion),
-        T(test_v1_damaged),
+        T(test_diff_many_runs),         T(test_diff_many_runs_authoritative),
+        T(test_diff_without_ckpt_dir),  T(test_diff_one_run),
+        T(test_restart_reads_map),      T(test_flush_failure_keeps_map),
+        T(test_temp_files_fail),        T(test_damaged_map),
+        T(test_v1_conversion),          T(test_v1_damaged),
         T(test_dry_run_writes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
