@@ -3,8 +3,10 @@
  * A CSV type is a column list and a build callback that turns one row into a record. The
  * machinery finds the newest file of the glob, reads it when its identity (inode, size,
  * mtime) changed, keeps the later of two rows with one key, ships the rows whose packed
- * record differs from what was shipped for that key before (checkpoint: key -> hash) and,
- * for an authoritative source, a tombstone for every key shipped before and gone now.
+ * record differs from what was shipped for that key before (checkpoint: a map file of
+ * key -> hash) and, for an authoritative source, a tombstone for every key shipped before
+ * and gone now. Rows are sorted in bounded memory (extsort.h) and merged with the map file
+ * as streams, so memory does not grow with the snapshot.
  */
 #ifndef CADRE_AGENT_SRC_CSV_H
 #define CADRE_AGENT_SRC_CSV_H
@@ -62,6 +64,11 @@ int src_csv_init(void **ctx, const struct csv_type *t, const struct source_opts 
                  const struct source_env *env);
 int src_csv_poll(void *ctx, const struct source_env *env);
 void src_csv_fini(void *ctx);
+
+/* Sets the sort buffer of the instance ctx (from src_csv_init) to about bytes: rows past it
+ * go to sorted runs in temporary files (docs/agent.md). The default is 8 MiB; tests make
+ * it small. Between polls only. */
+void src_csv_set_run_bytes(void *ctx, size_t bytes);
 
 /* The config table of every CSV type: path, authoritative. */
 extern const struct opt src_csv_config[];
