@@ -222,8 +222,12 @@ static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connectio
         return reply_busy(h, c);
     }
     char msg[256];
-    enum ingest_result res =
-        ingest_batch(h->ing, rq->agent, (const uint8_t *)body, len, msg, sizeof msg);
+    /* The tokens (and the agent's scope in them) stay as they are while the batch is
+     * applied: a SIGHUP reload waits for it. */
+    pthread_rwlock_rdlock(&h->tokens_lock);
+    enum ingest_result res = ingest_batch(h->ing, rq->agent, tokens_scope(h->agents, rq->agent),
+                                          (const uint8_t *)body, len, msg, sizeof msg);
+    pthread_rwlock_unlock(&h->tokens_lock);
     xfree(plain);
     unsigned status = ingest_status(res);
     if (status != 200)

@@ -100,7 +100,7 @@ const char *batch_result_name(int r)
 
 const char *reject_reason_name(int r)
 {
-    static const char *n[] = {"malformed", "missing_field", "invalid_value"};
+    static const char *n[] = {"malformed", "missing_field", "invalid_value", "not_permitted"};
     return r >= 0 && r < REJ_COUNT ? n[r] : "?";
 }
 
@@ -353,6 +353,11 @@ struct prior {
     uint8_t found;
     const char *val; /* when found */
     size_t vlen;
+    const uint8_t *okey; /* (type, key): its CF_OWNERS key */
+    size_t oklen;
+    const char *owner; /* when found: the agent that wrote it (NULL: written before owners
+                          were kept) */
+    size_t ownerlen;
 };
 
 /* Checks and keys every record of b into pr (n_records entries), counting rejections,
@@ -402,14 +407,78 @@ static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
             pr[idx[j]].vlen = found[j] ? vlens[j] : 0;
         }
     }
+    /* Who wrote the records that exist: one more MultiGet, for those only (new records,
+     * most of them, have no owner yet). */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!pr[i].key)
+            continue;
+        uint8_t *ok = arena_alloc(ar, pr[i].klen + 1);
+        ok[0] = (uint8_t)b->records[i]->type;
+        memcpy(ok + 1, pr[i].key, pr[i].klen);
+        pr[i].okey = ok;
+        pr[i].oklen = pr[i].klen + 1;
+        if (pr[i].found) {
+            keys[m] = ok;
+            klens[m] = pr[i].oklen;
+            idx[m++] = i;
+        }
+    }
+    if (m && store_multi_get(ing->store, CF_OWNERS, m, keys, klens, ar, found, vals, vlens))
+        return -EIO;
+    for (size_t j = 0; j < m; j++) {
+        pr[idx[j]].owner = found[j] ? vals[j] : NULL;
+        pr[idx[j]].ownerlen = found[j] ? vlens[j] : 0;
+    }
     return 0;
+}
+
+static int in_list(const char *const *list, const char *s, size_t len)
+{
+    for (; list && *list; list++)
+        if (strlen(*list) == len && memcmp(*list, s, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* The site of a packed staffing body, or NULL. */
+static const char *staffing_site(struct arena *ar, const char *body, size_t len)
+{
+    ProtobufCAllocator pa = arena_protobuf(ar);
+    Cadre__Staffing *s = cadre__staffing__unpack(&pa, len, (const uint8_t *)body);
+    return s ? s->site : NULL;
+}
+
+/* Whether agent may replace or delete the stored record (old, oldlen) that owner wrote
+ * (NULL: written before owners were kept, so anyone may): its own, one it inherits, or
+ * one of a type its scope names (for staffing, within its sites: the old episode's and
+ * the new one's, r's). */
+static int permitted(struct arena *ar, const char *agent, const struct ingest_scope *scope,
+                     const char *owner, size_t ownerlen, const Cadre__Record *r, const char *old,
+                     size_t oldlen)
+{
+    if (!owner || (strlen(agent) == ownerlen && memcmp(agent, owner, ownerlen) == 0))
+        return 1;
+    if (!scope)
+        return 0;
+    if (in_list(scope->inherits, owner, ownerlen))
+        return 1;
+    if (!(scope->types & (1u << r->type)))
+        return 0;
+    if ((int)r->type != REC_STAFFING || !scope->sites)
+        return 1;
+    const char *was = staffing_site(ar, old, oldlen);
+    return was && in_list(scope->sites, was, strlen(was)) &&
+           (r->body_case != CADRE__RECORD__BODY_STAFFING ||
+            in_list(scope->sites, r->staffing->site, strlen(r->staffing->site)));
 }
 
 /* Applies the records of b in one atomic write; *changed tells whether the store changed.
  * Returns INGEST_STORED or INGEST_UNAVAILABLE. Lock held. */
 static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
-                                      const uint8_t *bkey, size_t bklen, struct agent_state *agent,
-                                      bool *changed, char *msg, size_t msglen)
+                                      const struct ingest_scope *scope, const uint8_t *bkey,
+                                      size_t bklen, struct agent_state *agent, bool *changed,
+                                      char *msg, size_t msglen)
 {
     int64_t stored[REC_TYPE_MAX + 1], newest[REC_TYPE_MAX + 1];
     uint64_t records[REC_TYPE_MAX + 1] = {0}, rejected[REJ_COUNT] = {0};
@@ -434,22 +503,35 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
         const char *old;
         size_t oldlen;
         int found = store_txn_own(txn, (enum store_cf)type, key, klen, &old, &oldlen);
+        int ours = 1;           /* written earlier in this batch: by this agent */
         if (found == -ENOENT) { /* not written before in this batch: what the store held */
             found = pr[i].found;
             old = pr[i].val;
             oldlen = pr[i].vlen;
+            ours = !found || (pr[i].owner && pr[i].ownerlen == strlen(b->agent_id) &&
+                              memcmp(pr[i].owner, b->agent_id, pr[i].ownerlen) == 0);
         } else if (found) { /* the txn's copy dies with it; the model needs it later */
             char *copy = arena_alloc(ar, oldlen);
             memcpy(copy, old, oldlen);
             old = copy;
         }
-        records[type]++;
         uint8_t *val = NULL;
         size_t vlen = 0;
+        if (r->body_case != CADRE__RECORD__BODY__NOT_SET)
+            val = pack_body(ar, r, &vlen);
+        /* Another agent's record: the same body again changes nothing (and is taken); a
+         * change or a deletion needs the agent's scope (docs/wire.md). */
+        if (found && !ours && !(val && oldlen == vlen && memcmp(old, val, vlen) == 0) &&
+            !permitted(ar, b->agent_id, scope, pr[i].owner, pr[i].ownerlen, r, old, oldlen)) {
+            rejected[REJ_NOT_PERMITTED]++;
+            continue;
+        }
+        records[type]++;
         if (r->body_case == CADRE__RECORD__BODY__NOT_SET) {
             if (!found)
                 continue;
             store_txn_delete(txn, (enum store_cf)type, key, klen);
+            store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
             stored[type]--;
         } else {
             /* A staffing episode that starts in the future says nothing about how fresh
@@ -457,10 +539,12 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
             int64_t t = record_time_s(r);
             if (t <= newest_cap && (t > newest[type] || newest[type] == 0))
                 newest[type] = t;
-            val = pack_body(ar, r, &vlen);
             if (found && oldlen == vlen && memcmp(old, val, vlen) == 0)
                 continue; /* delivered again: nothing changes */
             store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
+            if (!ours || !found) /* a new record, or one taken over: this agent's now */
+                store_txn_put(txn, CF_OWNERS, pr[i].okey, pr[i].oklen, b->agent_id,
+                              strlen(b->agent_id));
             stored[type] += !found;
         }
         xgrow((void **)&chg, &capchg, nchg + 1, sizeof *chg);
@@ -518,8 +602,9 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
     return INGEST_STORED;
 }
 
-enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body,
-                                size_t len, char *msg, size_t msglen)
+enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
+                                const struct ingest_scope *scope, const uint8_t *body, size_t len,
+                                char *msg, size_t msglen)
 {
     /* The batch's messages and packed bodies live in one arena, freed at the end. */
     struct arena ar = {.block = len + (64 << 10), .limit = INGEST_DECODE_BYTES(len)};
@@ -582,7 +667,7 @@ enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent, con
         snprintf(msg, msglen, "duplicate batch %llu, already stored", (unsigned long long)b->seq);
         res = INGEST_DUPLICATE;
     } else {
-        res = apply_batch(ing, &ar, b, bkey, bklen, agent, &changed, msg, msglen);
+        res = apply_batch(ing, &ar, b, scope, bkey, bklen, agent, &changed, msg, msglen);
     }
 out:
     pthread_mutex_unlock(&ing->lock);

@@ -9,7 +9,22 @@
 #include "common/reckey.h"
 
 enum batch_result { BATCH_ACCEPTED, BATCH_DUPLICATE, BATCH_REJECTED, BATCH_RESULT_COUNT };
-enum reject_reason { REJ_MALFORMED, REJ_MISSING_FIELD, REJ_INVALID_VALUE, REJ_COUNT };
+enum reject_reason {
+    REJ_MALFORMED,
+    REJ_MISSING_FIELD,
+    REJ_INVALID_VALUE,
+    REJ_NOT_PERMITTED, /* another agent's record this agent may not replace or delete */
+    REJ_COUNT
+};
+
+/* What an agent may change besides the records it wrote itself (its line in tokens_file;
+ * docs/wire.md, "Who may change a record"). */
+struct ingest_scope {
+    unsigned types;              /* bits 1 << REC_*: other agents' records of these types */
+    const char *const *sites;    /* NULL-terminated; staffing only where old and new site are
+                                    in it (NULL: any site) */
+    const char *const *inherits; /* NULL-terminated: agents whose records it takes over */
+};
 
 /* Names as counted everywhere: "accepted"... and "malformed"... */
 const char *batch_result_name(int r);
@@ -69,10 +84,11 @@ static inline int ingest_result_acked(enum ingest_result r)
 }
 
 /* Handles one body (already inflated). token_agent is the agent id the bearer token
- * belongs to. Returns the result and writes a one-line reason into msg. Thread-safe
- * (batches are applied one at a time). */
-enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent, const uint8_t *body,
-                                size_t len, char *msg, size_t msglen);
+ * belongs to; scope (may be NULL: its own records only) what else it may change. Returns the result
+ * and writes a one-line reason into msg. Thread-safe (batches are applied one at a time). */
+enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
+                                const struct ingest_scope *scope, const uint8_t *body, size_t len,
+                                char *msg, size_t msglen);
 
 /* Copies the counters. Thread-safe. */
 void ingest_stats(struct ingest *ing, struct ingest_stats *st);

@@ -15,7 +15,7 @@
 #include "common/xalloc.h"
 
 static const char *const cf_names[CF_COUNT] = {
-    "default", "usage", "staffing", "shifts", "absences", "ehr", "training", "batches",
+    "default", "usage", "staffing", "shifts", "absences", "ehr", "training", "batches", "owners",
 };
 
 struct store {
@@ -87,8 +87,29 @@ int store_open(struct store **out, const char *path, bool sync_writes, bool read
         size_t n = strlen(path) + 48;
         s->secondary_path = xmalloc(n);
         snprintf(s->secondary_path, n, "%s.secondary-%ld", path, (long)getpid());
-        s->db = rocksdb_open_as_secondary_column_families(s->opts, path, s->secondary_path,
-                                                          CF_COUNT, cf_names, cfo, s->cf, &err);
+        /* A database written by an older version lacks the newer families: a secondary
+         * opens those that exist (a reader never needs the others). */
+        const char *names[CF_COUNT];
+        const rocksdb_options_t *opts[CF_COUNT];
+        rocksdb_column_family_handle_t *handles[CF_COUNT];
+        int which[CF_COUNT], m = 0;
+        size_t nexist = 0;
+        char **exist = rocksdb_list_column_families(s->opts, path, &nexist, &err);
+        for (int i = 0; !err && i < CF_COUNT; i++) {
+            for (size_t j = 0; j < nexist; j++) {
+                if (strcmp(exist[j], cf_names[i]) == 0) {
+                    names[m] = cf_names[i], opts[m] = cfo[i], which[m++] = i;
+                    break;
+                }
+            }
+        }
+        if (exist)
+            rocksdb_list_column_families_destroy(exist, nexist);
+        if (!err)
+            s->db = rocksdb_open_as_secondary_column_families(s->opts, path, s->secondary_path, m,
+                                                              names, opts, handles, &err);
+        for (int k = 0; !err && k < m; k++)
+            s->cf[which[k]] = handles[k];
     } else {
         s->db = rocksdb_open_column_families(s->opts, path, CF_COUNT, cf_names, cfo, s->cf, &err);
     }
@@ -377,6 +398,8 @@ uint64_t store_disk_bytes(struct store *s)
 {
     uint64_t total = 0;
     for (int i = 0; i < CF_COUNT; i++) {
+        if (!s->cf[i])
+            continue;
         char *v = rocksdb_property_value_cf(s->db, s->cf[i], "rocksdb.total-sst-files-size");
         if (v) {
             total += strtoull(v, NULL, 10);

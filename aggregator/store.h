@@ -20,6 +20,7 @@ enum store_cf {
     CF_EHR,
     CF_TRAINING,
     CF_BATCHES, /* (agent id, spool id, seq) of every stored batch */
+    CF_OWNERS,  /* (type byte, record key) -> id of the agent that last wrote it */
     CF_COUNT
 };
 

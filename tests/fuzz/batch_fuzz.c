@@ -32,7 +32,7 @@ static void fail(const char *what, int status, const char *msg)
 static int ingest(const uint8_t *body, size_t len, char *msg, size_t msglen)
 {
     memset(msg, 0x7f, msglen);
-    int status = (int)ingest_batch(fz.ing, "a1", body, len, msg, msglen);
+    int status = (int)ingest_batch(fz.ing, "a1", NULL, body, len, msg, msglen);
     if (getenv("BATCH_FUZZ_VERBOSE"))
         fprintf(stderr, "batch_fuzz: %zu bytes -> %d %s\n", len, status, msg);
     if (status < INGEST_STORED || status > INGEST_TOO_COSTLY)

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *body = fz_repack(b, data, size, &len);
     cadre__batch__free_unpacked(b, NULL);
     char msg[256];
-    enum ingest_result status = ingest_batch(fz.ing, "a1", body, len, msg, sizeof msg);
+    enum ingest_result status = ingest_batch(fz.ing, "a1", NULL, body, len, msg, sizeof msg);
     free(body);
     if (status != INGEST_STORED)
         return 0;

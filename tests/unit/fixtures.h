@@ -218,7 +218,7 @@ static inline int fx_ingest(struct ingest *ing, struct fx_batch *fb, uint64_t se
     size_t len;
     uint8_t *buf = fx_pack(fb, "a1", seq, &len);
     char msg[256];
-    enum ingest_result r = ingest_batch(ing, "a1", buf, len, msg, sizeof msg);
+    enum ingest_result r = ingest_batch(ing, "a1", NULL, buf, len, msg, sizeof msg);
     xfree(buf);
     fx_clear(fb);
     return ingest_result_acked(r);

@@ -134,12 +134,13 @@ static void test_rejections(void **state)
     /* Not protobuf at all: malformed; a batch whose agent is not the token's. */
     char msg[128];
     assert_int_equal(
-        ingest_batch(e->ing, "a1", (const uint8_t *)"\xff\xff\xff", 3, msg, sizeof msg),
+        ingest_batch(e->ing, "a1", NULL, (const uint8_t *)"\xff\xff\xff", 3, msg, sizeof msg),
         INGEST_MALFORMED);
     size_t len;
     fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
     uint8_t *buf = fx_pack(&fb, "a1", 8, &len);
-    assert_int_equal(ingest_batch(e->ing, "other", buf, len, msg, sizeof msg), INGEST_WRONG_AGENT);
+    assert_int_equal(ingest_batch(e->ing, "other", NULL, buf, len, msg, sizeof msg),
+                     INGEST_WRONG_AGENT);
     xfree(buf);
     fx_clear(&fb);
     stats(e, &st);
@@ -410,7 +411,7 @@ static void test_too_costly(void **state)
     for (size_t i = 0; i < n; i += 2)
         body[hlen + i] = 0x3a, body[hlen + i + 1] = 0x00; /* field 7, length 0 */
     char msg[256];
-    assert_int_equal(ingest_batch(e->ing, "a1", body, hlen + n, msg, sizeof msg),
+    assert_int_equal(ingest_batch(e->ing, "a1", NULL, body, hlen + n, msg, sizeof msg),
                      INGEST_TOO_COSTLY);
     assert_non_null(strstr(msg, "too costly"));
     /* 1,000 small records (type EHR, empty key: 6 bytes each) decode within the 1 MiB
@@ -418,13 +419,97 @@ static void test_too_costly(void **state)
      * the batch is stored. */
     for (size_t i = 0; i < 6000; i += 6)
         memcpy(body + hlen + i, "\x3a\x04\x08\x05\x12\x00", 6);
-    assert_int_equal(ingest_batch(e->ing, "a1", body, hlen + 6000, msg, sizeof msg), INGEST_STORED);
+    assert_int_equal(ingest_batch(e->ing, "a1", NULL, body, hlen + 6000, msg, sizeof msg),
+                     INGEST_STORED);
     struct ingest_stats st;
     stats(e, &st);
     assert_int_equal(st.rejected[REJ_INVALID_VALUE], 1000);
     xfree(body);
     xfree(head);
     fx_clear(&fb);
+}
+
+/* Packs fb as agent, ingests it with scope and clears it. */
+static enum ingest_result as_agent(struct env *e, struct fx_batch *fb, const char *agent,
+                                   const struct ingest_scope *scope, uint64_t seq)
+{
+    size_t len;
+    uint8_t *buf = fx_pack(fb, agent, seq, &len);
+    char msg[256];
+    enum ingest_result r = ingest_batch(e->ing, agent, scope, buf, len, msg, sizeof msg);
+    xfree(buf);
+    fx_clear(fb);
+    return r;
+}
+
+static uint64_t not_permitted(struct env *e)
+{
+    struct ingest_stats st;
+    stats(e, &st);
+    return st.rejected[REJ_NOT_PERMITTED];
+}
+
+/* An agent may replace or delete only the records it wrote, those of agents it inherits,
+ * and those of the types (and, for staffing, sites) its scope names; the same body again
+ * is harmless from anyone. The last writer owns a record. */
+static void test_ownership(void **state)
+{
+    struct env *e = *state;
+    struct fx_batch fb = {0};
+    uint8_t staff[16], skey[RECKEY_MAX];
+    fx_staff(staff, 1);
+    int64_t start_us = (int64_t)fx_day("2026-09-01") * 86400 * US_PER_SEC + 7 * US_PER_HOUR;
+    size_t sklen = reckey_shift(skey, staff, start_us);
+    /* a1 writes person 1's episode (north) and a shift. */
+    fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    fx_shift(&fb, 1, "2026-09-01T07:00:00Z", "2026-09-01T19:00:00Z", 0);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 1), INGEST_STORED);
+    /* b2, without a scope: a change and a deletion are refused; the same episode again is
+     * taken (it changes nothing). */
+    fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "physician", 0, 1000000);
+    fx_tombstone(&fb, REC_SHIFTS, skey, sklen);
+    fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    assert_int_equal(as_agent(e, &fb, "b2", NULL, 1), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 2);
+    struct ingest_stats st;
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_SHIFTS], 1);
+    /* hr, scoped to staffing at north: may change a1's episode within north, not move it
+     * to south, and may not touch the shift. */
+    static const char *const north[] = {"north", NULL};
+    struct ingest_scope hr = {.types = 1u << REC_STAFFING, .sites = north};
+    fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "south", "ICU", "physician", 0, 1000000);
+    fx_tombstone(&fb, REC_SHIFTS, skey, sklen);
+    assert_int_equal(as_agent(e, &fb, "hr", &hr, 1), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 4);
+    fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "physician", 0, 1000000);
+    assert_int_equal(as_agent(e, &fb, "hr", &hr, 2), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 4);
+    /* The episode is hr's now (the last writer owns it, and its scope limits only what it
+     * takes from others): a1 may not change it back. */
+    fx_staffing(&fb, 1, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 2), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 5);
+    /* a1's successor, inheriting a1, deletes a1's shift. */
+    static const char *const from_a1[] = {"a1", NULL};
+    struct ingest_scope succ = {.inherits = from_a1};
+    fx_tombstone(&fb, REC_SHIFTS, skey, sklen);
+    assert_int_equal(as_agent(e, &fb, "a1-new", &succ, 1), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 5);
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_SHIFTS], 0);
+    assert_int_equal(st.stored[REC_STAFFING], 1);
+    /* The stored episode is hr's physician one. */
+    uint8_t key[RECKEY_MAX];
+    size_t kl = reckey_staffing(key, staff, fx_day("2025-01-01"));
+    char *val = NULL;
+    size_t vlen = 0;
+    assert_int_equal(store_get(e->store, CF_STAFFING, key, kl, &val, &vlen), 1);
+    Cadre__Staffing *s = cadre__staffing__unpack(NULL, vlen, (const uint8_t *)val);
+    assert_string_equal(s->role, "physician");
+    assert_string_equal(s->site, "north");
+    cadre__staffing__free_unpacked(s, NULL);
+    xfree(val);
 }
 
 int main(void)
@@ -437,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_key_twice_in_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_costly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

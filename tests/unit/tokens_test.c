@@ -212,7 +212,6 @@ static void test_tokens_load(void **state)
         int with_ids, line;
     } bad[] = {
         {"a1\n", 1, 1},
-        {"a1 t1 extra\n", 1, 1},
         {"\nBad t1\n", 1, 2},
         {"r1\nr2 r3\n", 0, 2},
     };
@@ -220,7 +219,7 @@ static void test_tokens_load(void **state)
         write_text(f, bad[i].text);
         assert_null(tokens_load(f->path, bad[i].with_ids, err, sizeof err));
         snprintf(want, sizeof want, "%s:%d: expected \"%s\"", f->path, bad[i].line,
-                 bad[i].with_ids ? "agent_id token" : "token");
+                 bad[i].with_ids ? "agent_id token [types=..] [sites=..] [inherits=..]" : "token");
         assert_string_equal(err, want);
     }
 
@@ -236,6 +235,53 @@ static void test_tokens_load(void **state)
     assert_null(tokens_load(f->path, 1, err, sizeof err));
     snprintf(want, sizeof want, "%s: cannot open: No such file or directory", f->path);
     assert_string_equal(err, want);
+}
+
+/* Scopes on agents' lines: types, sites, inherits; errors name the line. */
+static void test_scopes(void **state)
+{
+    struct fx *f = *state;
+    char err[512] = "", want[512];
+    write_text(f, "hr tok-hr types=staffing,absences sites=north,east\n"
+                  "hr tok-hr2 types=staffing,absences sites=north,east\n"
+                  "icu-2 tok-i2 inherits=icu-1\n"
+                  "icu-1 tok-i1\n");
+    struct tokens *t = tokens_load(f->path, 1, err, sizeof err);
+    assert_non_null(t);
+    const struct ingest_scope *s = tokens_scope(t, "hr");
+    assert_non_null(s);
+    assert_int_equal(s->types, (1u << REC_STAFFING) | (1u << REC_ABSENCES));
+    assert_string_equal(s->sites[0], "north");
+    assert_string_equal(s->sites[1], "east");
+    assert_null(s->sites[2]);
+    assert_null(s->inherits);
+    s = tokens_scope(t, "icu-2");
+    assert_int_equal(s->types, 0);
+    assert_string_equal(s->inherits[0], "icu-1");
+    assert_null(s->inherits[1]);
+    assert_null(tokens_scope(t, "icu-1"));
+    assert_null(tokens_scope(t, "nobody"));
+    tokens_free(t);
+
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"a1 t1 extra\n", "1: expected key=value after the token, not 'extra'"},
+        {"a1 t1 colour=blue\n", "1: unknown or repeated option 'colour' (types, sites, inherits)"},
+        {"a1 t1 types=usage types=ehr\n",
+         "1: unknown or repeated option 'types' (types, sites, inherits)"},
+        {"a1 t1 types=payroll\n",
+         "1: types: 'payroll' is not usage, staffing, shifts, absences, ehr or training"},
+        {"a1 t1 sites=north\n", "1: sites needs types=staffing (only staffing has a site)"},
+        {"a1 t1 inherits=Bad!\n", "1: inherits: 'Bad!' is not an agent id"},
+        {"a1 t1 types=ehr\na1 t2\n", "2: agent a1 is given another scope than on an earlier line"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_text(f, bad[i].text);
+        assert_null(tokens_load(f->path, 1, err, sizeof err));
+        snprintf(want, sizeof want, "%s:%s", f->path, bad[i].msg);
+        assert_string_equal(err, want);
+    }
 }
 
 static void test_tokens_load_files(void **state)
@@ -262,6 +308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_token_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scopes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_load_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
