@@ -22,7 +22,8 @@ struct agg_config {
     char **literacy_courses;      /* NULL-terminated; empty list = every course counts */
     size_t n_literacy_courses;
     uint64_t max_body_bytes;
-    uint64_t max_inflight_bytes; /* bodies and their decoding held at once */
+    uint64_t max_inflight_bytes;   /* bodies and their decoding held at once */
+    uint64_t store_min_free_bytes; /* refuse batches below this much free disk */
     int64_t max_connections, max_connections_per_ip, connection_timeout_s;
     bool sync_writes;
     int64_t kpi_refresh_interval_s;

@@ -90,7 +90,36 @@ struct ingest {
     size_t nagents, capagents;
     void (*notify)(void *);
     void *notify_ud;
+    int64_t min_free;       /* store_min_free_bytes; 0: no check */
+    uint64_t disk_refusals; /* batches refused for it */
+    int64_t disk_warned_s;  /* monotonic second of the last warning */
 };
+
+void ingest_set_min_free(struct ingest *ing, int64_t bytes)
+{
+    ing->min_free = bytes;
+}
+
+/* Whether the database has its reserve of free space; logs (at most once a minute) when
+ * not. Lock held. */
+static bool disk_ok(struct ingest *ing)
+{
+    if (!ing->min_free)
+        return true;
+    int64_t free_bytes = store_free_bytes(ing->store);
+    if (free_bytes < 0 || free_bytes >= ing->min_free)
+        return true;
+    ing->disk_refusals++;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!ing->disk_warned_s || now.tv_sec - ing->disk_warned_s >= 60) {
+        ing->disk_warned_s = now.tv_sec;
+        log_error("the database's disk has %lld bytes free, under store_min_free_bytes (%lld): "
+                  "batches are refused with 503 until there is room (agents keep them)",
+                  (long long)free_bytes, (long long)ing->min_free);
+    }
+    return false;
+}
 
 const char *batch_result_name(int r)
 {
@@ -631,6 +660,11 @@ enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
         ing->batches[BATCH_REJECTED]++;
         goto out;
     }
+    if (!disk_ok(ing)) {
+        snprintf(msg, msglen, "the database's disk is nearly full; retry later");
+        res = INGEST_UNAVAILABLE;
+        goto out;
+    }
     struct agent_state *agent = agent_find(ing, b->agent_id, 1);
     agent->last_seen_us = now_us();
     if (b->has_spool_bytes)
@@ -685,6 +719,8 @@ void ingest_stats(struct ingest *ing, struct ingest_stats *st)
     memcpy(st->rejected, ing->rejected, sizeof st->rejected);
     memcpy(st->stored, ing->stored, sizeof st->stored);
     memcpy(st->newest_s, ing->newest_s, sizeof st->newest_s);
+    st->store_free = store_free_bytes(ing->store);
+    st->disk_refusals = ing->disk_refusals;
     st->nagents = ing->nagents;
     st->agents = xmemdup(ing->agents, ing->nagents * sizeof *ing->agents);
     pthread_mutex_unlock(&ing->lock);

@@ -44,6 +44,8 @@ struct ingest_stats {
     uint64_t rejected[REJ_COUNT];       /* rejected records by reason */
     int64_t stored[REC_TYPE_MAX + 1];   /* distinct records in the store */
     int64_t newest_s[REC_TYPE_MAX + 1]; /* newest record's day or instant, Unix seconds */
+    int64_t store_free;                 /* bytes free for the database, -1: unknown */
+    uint64_t disk_refusals;             /* batches refused for store_min_free_bytes */
     struct agent_state *agents;
     size_t nagents;
 };
@@ -59,6 +61,12 @@ struct kpi_model;
 int ingest_new(struct ingest **out, struct store *store, struct kpi_model *model,
                void (*notify)(void *), void *ud);
 void ingest_free(struct ingest *ing);
+
+/* Batches are refused (INGEST_UNAVAILABLE, nothing written) while the database's file
+ * system has fewer than bytes free: RocksDB must never meet a full disk, which it does not
+ * recover from without a restart (docs/store.md, "A full disk"). 0 turns the check off.
+ * Call before the first batch. */
+void ingest_set_min_free(struct ingest *ing, int64_t bytes);
 
 /* What became of a batch; the HTTP layer maps it to a status (docs/wire.md, "Answers"). */
 enum ingest_result {

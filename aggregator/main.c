@@ -94,6 +94,7 @@ static int run_daemon(struct agg_config *cfg)
         goto out;
     }
     ingest_new(&ing, store, model, refresher_notify, ref);
+    ingest_set_min_free(ing, (int64_t)cfg->store_min_free_bytes);
     if (http_start(&http, cfg, ing, ref, model, rw, err, sizeof err)) {
         log_error("%s", err);
         goto out;

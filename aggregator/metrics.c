@@ -32,6 +32,14 @@ static void render_self(struct sbuf *b, const struct metrics_inputs *in)
         if (in->ingest->stored[t] > 0)
             prom_sample(b, "cadre_newest_record_timestamp_seconds", (double)in->ingest->newest_s[t],
                         "type", rec_type_name(t), (const char *)NULL);
+    prom_family(b, "cadre_store_free_bytes", "gauge",
+                "Bytes free on the database's file system (-1: unknown).");
+    prom_sample(b, "cadre_store_free_bytes", (double)in->ingest->store_free, (const char *)NULL);
+    prom_family(b, "cadre_ingest_disk_full_total", "counter",
+                "Batches refused with 503 because the database's disk had less than "
+                "store_min_free_bytes free.");
+    prom_sample(b, "cadre_ingest_disk_full_total", (double)in->ingest->disk_refusals,
+                (const char *)NULL);
     prom_family(b, "cadre_agent_last_seen_timestamp_seconds", "gauge",
                 "When each agent last delivered a batch or heartbeat (Unix seconds).");
     for (size_t i = 0; i < in->ingest->nagents; i++)

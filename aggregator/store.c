@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/arena.h"
@@ -407,4 +408,12 @@ uint64_t store_disk_bytes(struct store *s)
         }
     }
     return total;
+}
+
+int64_t store_free_bytes(struct store *s)
+{
+    struct statvfs v;
+    if (statvfs(s->path, &v))
+        return -1;
+    return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
 }

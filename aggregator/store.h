@@ -82,4 +82,8 @@ int store_catch_up(struct store *s);
 /* Total size of the database's SST and WAL files in bytes (approximate). */
 uint64_t store_disk_bytes(struct store *s);
 
+/* Bytes free to the aggregator on the database's file system, or -1 when unknown. Any
+ * thread. */
+int64_t store_free_bytes(struct store *s);
+
 #endif

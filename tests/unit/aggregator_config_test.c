@@ -67,8 +67,9 @@ static void test_defaults(void **state)
     assert_non_null(c.literacy_courses);
     assert_null(c.literacy_courses[0]);
     assert_int_equal(c.n_literacy_courses, 0);
-    assert_int_equal(c.max_body_bytes, 16777216);      /* 16MiB = 16 * 2^20 */
-    assert_int_equal(c.max_inflight_bytes, 536870912); /* 512MiB */
+    assert_int_equal(c.max_body_bytes, 16777216);        /* 16MiB = 16 * 2^20 */
+    assert_int_equal(c.max_inflight_bytes, 536870912);   /* 512MiB */
+    assert_int_equal(c.store_min_free_bytes, 268435456); /* 256MiB */
     assert_int_equal(c.max_connections, 4096);
     assert_int_equal(c.max_connections_per_ip, 256);
     assert_int_equal(c.connection_timeout_s, 30);
@@ -267,7 +268,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 24 + 4); /* two sections, their keys */
+    assert_int_equal(lines, 2 + 25 + 4); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);
