@@ -147,7 +147,7 @@ int main(int argc, char **argv)
         case OPT_CHECK:
         case OPT_DRY:
             if (mode && mode != o) {
-                fprintf(stderr, "cadre-agent: --once, --check and --dry-run exclude each other\n");
+                log_plain(LOG_ERROR, "--once, --check and --dry-run exclude each other");
                 return EXIT_USAGE;
             }
             mode = o;
@@ -167,13 +167,13 @@ int main(int argc, char **argv)
     struct agent_config cfg;
     char err[1024];
     if (agent_config_load(&cfg, config, err, sizeof err)) {
-        fprintf(stderr, "cadre-agent: %s\n", err);
+        log_plain(LOG_ERROR, "%s", err);
         return AGENT_EXIT_CONFIG;
     }
     if (mode == OPT_CHECK) {
         int rc = agent_config_check_files(&cfg, err, sizeof err);
         if (rc)
-            fprintf(stderr, "cadre-agent: %s: %s\n", config, err);
+            log_plain(LOG_ERROR, "%s: %s", config, err);
         else
             printf("%s: OK (agent %s, %zu sources)\n", config, cfg.id, cfg.nsources);
         agent_config_free(&cfg);

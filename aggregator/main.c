@@ -177,11 +177,11 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "cadre-aggregator: unexpected argument '%s' (see --help)\n", argv[optind]);
+        log_plain(LOG_ERROR, "unexpected argument '%s' (see --help)", argv[optind]);
         return EX_USAGE;
     }
     if (!config) {
-        fprintf(stderr, "cadre-aggregator: --config FILE is required (see --help)\n");
+        log_plain(LOG_ERROR, "--config FILE is required (see --help)");
         return EX_USAGE;
     }
     struct agg_config cfg;

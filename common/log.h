@@ -11,6 +11,11 @@ void log_set_prog(const char *prog);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A message for the person at the terminal, "PROG: message", without a timestamp (usage
+ * and configuration errors of the command line); under journald it gets the level's
+ * priority prefix like every other line. */
+void log_plain(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -53,6 +53,25 @@ check_eq "$(open_check 127.0.0.1:9470 '')" 0 "no warning on 127.0.0.1"
 check_eq "$(open_check '[::1]:9470' '')" 0 "no warning on [::1]"
 check_eq "$(open_check localhost:9470 '')" 0 "no warning on localhost"
 
+# Under systemd (JOURNAL_STREAM names stderr's device and inode) every log line starts
+# with a syslog priority and carries no timestamp of its own; otherwise lines are
+# timestamped. Both binaries, an error and a warning each.
+printf '[aggregator]\nlisten = 0.0.0.0:1\ndb_path = %s/db\ntokens_file = %s/agents.tokens\n' "$T" "$T" > "$T/j.ini"
+printf '[agent]\nid = a1\n' > "$T/ja.ini"
+: > "$T/j.err"
+js=$(stat -c '%d:%i' "$T/j.err")
+JOURNAL_STREAM=$js "$BIN/cadre-aggregator" --check --config "$T/j.ini" >/dev/null 2>>"$T/j.err"
+JOURNAL_STREAM=$js "$BIN/cadre-aggregator" --check --config "$T/missing.ini" >/dev/null 2>>"$T/j.err"
+JOURNAL_STREAM=$js "$BIN/cadre-agent" --check --config "$T/ja.ini" >/dev/null 2>>"$T/j.err"
+check_eq "$(grep -c '^<4>cadre-aggregator warn: ' "$T/j.err")" 1 "journal: the warning has priority 4"
+check_eq "$(grep -c '^<3>cadre-aggregator error: ' "$T/j.err")" 1 "journal: the error has priority 3"
+check_grep '^<3>cadre-agent: .*ja.ini: \[agent\] aggregator_url is required' "$T/j.err" \
+  "journal: the agent's configuration error has priority 3"
+check_eq "$(grep -cvE '^<[0-7]>cadre-(agent|aggregator)[: ]' "$T/j.err")" 0 "journal: every line has a priority prefix"
+JOURNAL_STREAM=1:2 "$BIN/cadre-aggregator" --check --config "$T/j.ini" >/dev/null 2>"$T/nj.err"
+check_grep '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z cadre-aggregator warn: ' "$T/nj.err" \
+  "stderr that is not the journal keeps timestamps"
+
 # Plain HTTP with read tokens.
 port=$(free_port)
 cat > "$T/agg.ini" <<INI
