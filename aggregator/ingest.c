@@ -437,10 +437,10 @@ static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
         }
     }
     /* Who wrote the records that exist: one more MultiGet, for those only (new records,
-     * most of them, have no owner yet). */
+     * most of them, have no owner yet). Usage lines keep no owner: they never change. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!pr[i].key)
+        if (!pr[i].key || (int)b->records[i]->type == REC_USAGE)
             continue;
         uint8_t *ok = arena_alloc(ar, pr[i].klen + 1);
         ok[0] = (uint8_t)b->records[i]->type;
@@ -486,6 +486,10 @@ static int permitted(struct arena *ar, const char *agent, const struct ingest_sc
                      const char *owner, size_t ownerlen, const Cadre__Record *r, const char *old,
                      size_t oldlen)
 {
+    /* A usage line (a log line at a file's offset) never changes, so usage keeps no
+     * owners: a different body under a stored key is taken only with types=usage. */
+    if ((int)r->type == REC_USAGE)
+        return scope && (scope->types & (1u << REC_USAGE));
     if (!owner || (strlen(agent) == ownerlen && memcmp(agent, owner, ownerlen) == 0))
         return 1;
     if (!scope)
@@ -539,7 +543,9 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
             oldlen = pr[i].vlen;
             ours = !found || (pr[i].owner && pr[i].ownerlen == strlen(b->agent_id) &&
                               memcmp(pr[i].owner, b->agent_id, pr[i].ownerlen) == 0);
-        } else if (found) { /* the txn's copy dies with it; the model needs it later */
+            if (type == REC_USAGE)
+                ours = !found; /* a stored log line is nobody's to change (see permitted) */
+        } else if (found) {    /* the txn's copy dies with it; the model needs it later */
             char *copy = arena_alloc(ar, oldlen);
             memcpy(copy, old, oldlen);
             old = copy;
@@ -571,7 +577,7 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
             if (found && oldlen == vlen && memcmp(old, val, vlen) == 0)
                 continue; /* delivered again: nothing changes */
             store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
-            if (!ours || !found) /* a new record, or one taken over: this agent's now */
+            if ((!ours || !found) && type != REC_USAGE) /* new, or taken over: this agent's */
                 store_txn_put(txn, CF_OWNERS, pr[i].okey, pr[i].oklen, b->agent_id,
                               strlen(b->agent_id));
             stored[type] += !found;

@@ -499,6 +499,18 @@ static void test_ownership(void **state)
     stats(e, &st);
     assert_int_equal(st.stored[REC_SHIFTS], 0);
     assert_int_equal(st.stored[REC_STAFFING], 1);
+    /* A usage line never changes: another body under a stored usage key is refused, even
+     * from the agent that sent it, unless the scope names usage; the same body is fine. */
+    fx_usage(&fb, 1, "2026-09-01", "scribe", 0, 77);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 3), INGEST_STORED);
+    fx_usage(&fb, 1, "2026-09-01", "other-tool", 0, 77);
+    fx_usage(&fb, 1, "2026-09-01", "scribe", 0, 77);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 4), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 6);
+    struct ingest_scope usage_fix = {.types = 1u << REC_USAGE};
+    fx_usage(&fb, 1, "2026-09-01", "other-tool", 0, 77);
+    assert_int_equal(as_agent(e, &fb, "fixer", &usage_fix, 1), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 6);
     /* The stored episode is hr's physician one. */
     uint8_t key[RECKEY_MAX];
     size_t kl = reckey_staffing(key, staff, fx_day("2025-01-01"));
