@@ -37,49 +37,47 @@ static void detect_journal(void)
         journal = 1;
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+/* Writes one line: "[<N>|TIMESTAMP ]PROG[ LEVEL]: message". plain leaves out the
+ * timestamp and the level word (messages for the person at the terminal). */
+static void emit(enum log_level lvl, int plain, const char *fmt, va_list ap)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
     static const int priority[] = {7, 6, 4, 3}; /* debug, info, warning, err */
-    if (lvl < min_level)
-        return;
     pthread_once(&journal_once, detect_journal);
-    char ts[32];
-    struct timespec now;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char head[48] = "";
+    if (journal) {
+        snprintf(head, sizeof head, "<%d>", priority[lvl]);
+    } else if (!plain) {
+        struct timespec now;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &now);
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+    }
     char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     /* A message is one line, whatever its arguments held. */
     for (char *p = line; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     /* One fprintf per line keeps lines whole across threads (stdio locks the stream). */
-    if (journal)
-        fprintf(stderr, "<%d>%s %s: %s\n", priority[lvl], prog, names[lvl], line);
-    else
-        fprintf(stderr, "%s %s %s: %s\n", ts, prog, names[lvl], line);
+    fprintf(stderr, "%s%s%s%s: %s\n", head, prog, plain ? "" : " ", plain ? "" : names[lvl], line);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+    if (lvl < min_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    emit(lvl, 0, fmt, ap);
+    va_end(ap);
 }
 
 void log_plain(enum log_level lvl, const char *fmt, ...)
 {
-    static const int priority[] = {7, 6, 4, 3};
-    pthread_once(&journal_once, detect_journal);
-    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    emit(lvl, 1, fmt, ap);
     va_end(ap);
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    if (journal)
-        fprintf(stderr, "<%d>%s: %s\n", priority[lvl], prog, line);
-    else
-        fprintf(stderr, "%s: %s\n", prog, line);
 }

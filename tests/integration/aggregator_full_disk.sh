@@ -8,22 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 t_setup
 mkdir -p "$T/db" "$T/data"
-if ! mount -t tmpfs -o size=48m tmpfs "$T/db" 2>"$T/mount.err"; then
-  not_ok "cannot mount a tmpfs for db_path (root needed): $(cat "$T/mount.err")"
-  t_done; exit 1
-fi
-full_disk_cleanup() {
-  local p
-  for p in "${T_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${T_PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
-  done
-  umount "$T/db" 2>/dev/null
-  t_cleanup
-}
-trap full_disk_cleanup EXIT
+t_tmpfs "$T/db" 48m
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$T/org.key"; chmod 600 "$T/org.key"
 echo tok > "$T/token"; chmod 600 "$T/token"
 echo "a1 tok" > "$T/tokens"

@@ -7,6 +7,7 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 T_FAILS=0
 T_CHECKS=0
 T_PIDS=()
+T_MOUNTS=()
 
 t_setup() {
   T=$(mktemp -d "${TMPDIR:-/tmp}/cadre-it.XXXXXX")
@@ -14,13 +15,27 @@ t_setup() {
 }
 
 t_cleanup() {
-  local p
-  for p in "${T_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  local p m
+  for p in "${T_PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
   for p in "${T_PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
   done
+  for m in "${T_MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
   if [ "$T_FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "kept $T"; fi
+}
+
+# t_tmpfs DIR SIZE: mounts a tmpfs of SIZE (e.g. 8m) at DIR, unmounted at exit. Needs
+# root (CI runs as root); fails the test, saying why, otherwise.
+t_tmpfs() {
+  mkdir -p "$1"
+  if ! mount -t tmpfs -o "size=$2" tmpfs "$1" 2>"$T/mount.err"; then
+    not_ok "cannot mount a tmpfs at $1 (root needed): $(cat "$T/mount.err")"
+    t_done
+    exit 1
+  fi
+  T_MOUNTS+=("$1")
 }
 
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on, below the ephemeral
