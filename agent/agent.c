@@ -31,6 +31,11 @@
 /* Free space state_dir must have before the sources are read: two largest batches and
  * room for checkpoints and the spool's state. Below it the sources wait. */
 #define STATE_RESERVE_BYTES (2 * BATCH_MAX_BYTES + (1u << 20))
+/* What a poll may read: little when state_dir is tight (what it spools must fit the
+ * reserve), much more when the disk has four times that to spare (fewer checkpoint
+ * commits on a backlog). */
+#define POLL_BYTES_TIGHT (2u << 20)
+#define POLL_BYTES_ROOMY (64u << 20)
 
 struct agent_source {
     struct agent *a;
@@ -559,9 +564,14 @@ int agent_poll(struct agent *a)
         if (!s->ctx)
             continue;
         int rc;
-        do /* a source that stopped early is read on while there is room to spool */
+        do { /* a source that stopped early is read on while there is room to spool */
+            long long free_bytes = atomic_load(&a->state_free);
+            s->env.poll_bytes =
+                free_bytes < 0 || free_bytes >= 4LL * POLL_BYTES_ROOMY + STATE_RESERVE_BYTES
+                    ? POLL_BYTES_ROOMY
+                    : POLL_BYTES_TIGHT;
             rc = s->type->poll(s->ctx, &s->env);
-        while (rc == 1 && (a->mode == AGENT_DRY_RUN || room_to_poll(a)));
+        } while (rc == 1 && (a->mode == AGENT_DRY_RUN || room_to_poll(a)));
         if (rc == 1 && !first)
             first = -ENOSPC;
         else if (rc < 0 && !first)

@@ -55,6 +55,9 @@ struct source_env {
     int (*flush)(void *ud);
     void *ud;
     struct source_stats *stats;
+    /* Input a poll may read before it commits and returns 1 (0: the source's default),
+     * set by the agent before each poll from the free space of state_dir. */
+    uint64_t poll_bytes;
 };
 
 /* A source type. init allocates the instance's context (caller releases it with fini);

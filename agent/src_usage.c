@@ -27,10 +27,10 @@
 
 #define CKPT_VERSION 1
 #define CHUNK (1 << 16)
-/* A poll reads at most this many bytes of lines, then commits its checkpoint and asks to
- * be called again (poll returns 1): what one poll spools stays well under the free space
- * the agent requires before it polls, so a full disk never makes a poll fail half-way
- * and read everything again (docs/agent.md, "A full disk"). */
+/* A poll reads at most env->poll_bytes (this by default) of lines, then commits its
+ * checkpoint and asks to be called again (poll returns 1): what one poll spools stays
+ * under the free space the agent saw before it polled, so a full disk never makes a poll
+ * fail half-way and read everything again (docs/agent.md, "A full disk"). */
 #define POLL_MAX_BYTES (2u << 20)
 #define MAX_LINE (1 << 20) /* longer lines are malformed (and skipped) */
 
@@ -420,7 +420,7 @@ static int usage_poll(void *ctx, const struct source_env *env)
     struct tail *next = xcalloc(g.gl_pathc ? g.gl_pathc : 1, sizeof *next);
     size_t nn = 0;
     int rc = 0;
-    uint64_t budget = POLL_MAX_BYTES;
+    uint64_t budget = env->poll_bytes ? env->poll_bytes : POLL_MAX_BYTES;
     for (size_t i = 0; i < g.gl_pathc && !rc; i++) {
         const char *path = g.gl_pathv[i];
         /* O_NONBLOCK: a FIFO matched by the glob must not block the poll. */
