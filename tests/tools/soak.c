@@ -1,7 +1,9 @@
 /* soak.c - many simulated agents posting usage batches to one aggregator, for a while.
  *
  * usage: soak --port P --agents N --seconds S [--batches B] [--records R] [--pause-ms M]
- * Agent i is "soak-i" with token "tok-soak-i" (the caller writes those tokens_file lines),
+ *        soak --agents N --tokens-out FILE
+ * Agent i is "soak-i" with token "tok-soak-i"; --tokens-out writes those N tokens_file lines
+ * to FILE and exits (the aggregator must read them before the agents start). Each agent has
  * a random spool id, seqs 1, 2, ... and R usage records a batch with keys of its own. Each
  * thread posts its batches one after the other as an agent does: 200 moves on (a body
  * starting "duplicate" is counted apart), 503 and 429 wait Retry-After (1 s when absent)
@@ -27,6 +29,7 @@
 #include "common/xalloc.h"
 
 static int port, nbatches = 50, nrecords = 50, pause_ms;
+static const char *tokens_out;
 static double seconds = 10;
 static atomic_ullong acked, duplicates, records, retries, busy, errors;
 
@@ -151,17 +154,31 @@ static void *agent_main(void *arg)
     return NULL;
 }
 
+/* Writes the tokens_file lines of agents 0..n-1 to tokens_out; returns the exit status. */
+static int write_tokens(int n)
+{
+    FILE *f = fopen(tokens_out, "w");
+    if (!f) {
+        perror(tokens_out);
+        return 1;
+    }
+    for (int i = 0; i < n; i++)
+        fprintf(f, "soak-%d tok-soak-%d\n", i, i);
+    if (fclose(f) != 0) {
+        perror(tokens_out);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int nagents = 0;
     static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},
-        {"agents", required_argument, NULL, 'a'},
-        {"seconds", required_argument, NULL, 's'},
-        {"batches", required_argument, NULL, 'b'},
-        {"records", required_argument, NULL, 'r'},
-        {"pause-ms", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
+        {"port", required_argument, NULL, 'p'},       {"agents", required_argument, NULL, 'a'},
+        {"seconds", required_argument, NULL, 's'},    {"batches", required_argument, NULL, 'b'},
+        {"records", required_argument, NULL, 'r'},    {"pause-ms", required_argument, NULL, 'm'},
+        {"tokens-out", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
     };
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -172,9 +189,12 @@ int main(int argc, char **argv)
         case 'b': nbatches = atoi(optarg); break;
         case 'r': nrecords = atoi(optarg); break;
         case 'm': pause_ms = atoi(optarg); break;
+        case 't': tokens_out = optarg; break;
         default: goto usage;
         }
     }
+    if (tokens_out && nagents > 0 && nagents <= 10000)
+        return write_tokens(nagents);
     if (port <= 0 || nagents <= 0 || nagents > 10000 || seconds <= 0 || nbatches <= 0 ||
         nrecords <= 0 || nrecords > 10000 || pause_ms < 0)
         goto usage;
@@ -195,6 +215,7 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: soak --port P --agents N --seconds S [--batches B] [--records R] "
-                    "[--pause-ms M]\n");
+                    "[--pause-ms M]\n"
+                    "       soak --agents N --tokens-out FILE\n");
     return 64;
 }
