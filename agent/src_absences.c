@@ -15,7 +15,7 @@ static const struct csv_col cols[NCOLS] = {
 /* In the order of cadre.proto's AbsenceKind (value = index + 1). */
 static const char *const kinds[] = {"sick", "pto", "other"};
 
-static bool build(struct csv_fields *f, const struct pseudonym *p, struct csv_out *o)
+static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
 {
     Cadre__Absence *a = &o->body.absence;
     cadre__absence__init(a);

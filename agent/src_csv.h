@@ -20,6 +20,7 @@
 #include "common/reckey.h"
 
 #define CSV_MAX_COLS 12
+struct pseudonym_cache;
 
 struct csv_col {
     const char *name; /* header name, matched trimmed and case-insensitively */
@@ -55,7 +56,7 @@ struct csv_type {
     size_t ncols;
     /* Checks a row and fills out (rec.body and rec.key; type is set by the caller).
      * Returns true, or false after a helper recorded the reason in f. */
-    bool (*build)(struct csv_fields *f, const struct pseudonym *p, struct csv_out *out);
+    bool (*build)(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *out);
 };
 
 /* Shared source callbacks; the type's struct source_type passes its csv_type through
@@ -77,7 +78,7 @@ extern const struct opt src_csv_config[];
  * (reason, column) in f and returns false. With present == NULL the field is required (an
  * empty one is missing_field); otherwise an empty field sets *present = false. */
 bool csvf_fail(struct csv_fields *f, int col, int reason);
-bool csvf_staff(struct csv_fields *f, int col, const struct pseudonym *p, uint8_t out[16]);
+bool csvf_staff(struct csv_fields *f, int col, struct pseudonym_cache *p, uint8_t out[16]);
 bool csvf_date(struct csv_fields *f, int col, bool *present, int32_t *day);
 bool csvf_instant(struct csv_fields *f, int col, int64_t *us, int32_t *day);
 /* A decimal in millionths within [min, max]; min_open makes the lower bound exclusive. */

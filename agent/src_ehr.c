@@ -12,7 +12,7 @@ static const struct csv_col cols[NCOLS] = {
     {"inbox_minutes"},
 };
 
-static bool build(struct csv_fields *f, const struct pseudonym *p, struct csv_out *o)
+static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
 {
     Cadre__Ehr *e = &o->body.ehr;
     cadre__ehr__init(e);

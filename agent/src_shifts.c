@@ -14,7 +14,7 @@ static const struct csv_col cols[NCOLS] = {
 
 #define MAX_SHIFT (36 * US_PER_HOUR)
 
-static bool build(struct csv_fields *f, const struct pseudonym *p, struct csv_out *o)
+static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
 {
     Cadre__Shift *s = &o->body.shift;
     cadre__shift__init(s);

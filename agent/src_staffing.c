@@ -16,7 +16,7 @@ static const char *const end_reasons[] = {"transfer",    "role_change", "volunta
 static const char *const hybrid_roles[] = {"clinical_translator", "model_governance_lead",
                                            "data_strategist", "ethics_steward", "ai_champion"};
 
-static bool build(struct csv_fields *f, const struct pseudonym *p, struct csv_out *o)
+static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
 {
     Cadre__Staffing *s = &o->body.staffing;
     cadre__staffing__init(s);

@@ -9,7 +9,7 @@ static const struct csv_col cols[NCOLS] = {
     {"completed_date"},
 };
 
-static bool build(struct csv_fields *f, const struct pseudonym *p, struct csv_out *o)
+static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
 {
     Cadre__Training *t = &o->body.training;
     cadre__training__init(t);
