@@ -340,8 +340,9 @@ static int64_t record_time_s(const Cadre__Record *r)
     }
 }
 
-/* Packs the body of r (the stored value) into memory of ar. */
-static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t *len)
+/* Packs the body of r into memory of ar, after room for pre bytes (the writer prefix);
+ * returns the body. */
+static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t pre, size_t *len)
 {
     const ProtobufCMessage *m = NULL;
     switch (r->body_case) {
@@ -357,7 +358,7 @@ static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t *len)
      * messages to clear). */
     ((ProtobufCMessage *)m)->n_unknown_fields = 0;
     *len = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = arena_alloc(ar, *len);
+    uint8_t *buf = (uint8_t *)arena_alloc(ar, pre + *len) + pre;
     protobuf_c_message_pack(m, buf);
     return buf;
 }
@@ -382,11 +383,12 @@ struct prior {
     uint8_t found;
     const char *val; /* when found */
     size_t vlen;
-    const uint8_t *okey; /* (type, key): its CF_OWNERS key */
+    const uint8_t *okey; /* (type, key): its CF_OWNERS key, for a value without its writer */
     size_t oklen;
     const char *owner; /* when found: the agent that wrote it (NULL: written before owners
                           were kept) */
     size_t ownerlen;
+    bool legacy; /* found, and its writer is in CF_OWNERS (or nowhere), not in the value */
 };
 
 /* Checks and keys every record of b into pr (n_records entries), counting rejections,
@@ -431,27 +433,32 @@ static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
                             vlens))
             return -EIO;
         for (size_t j = 0; j < m; j++) {
-            pr[idx[j]].found = found[j];
-            pr[idx[j]].val = found[j] ? vals[j] : NULL;
-            pr[idx[j]].vlen = found[j] ? vlens[j] : 0;
+            struct prior *p = &pr[idx[j]];
+            p->found = found[j];
+            if (!found[j])
+                continue;
+            size_t pre = type == REC_USAGE
+                             ? 0
+                             : store_value_writer(vals[j], vlens[j], &p->owner, &p->ownerlen);
+            p->val = vals[j] + pre;
+            p->vlen = vlens[j] - pre;
+            p->legacy = type != REC_USAGE && !pre;
         }
     }
-    /* Who wrote the records that exist: one more MultiGet, for those only (new records,
-     * most of them, have no owner yet). Usage lines keep no owner: they never change. */
+    /* Who wrote the records stored before writers were kept in values: one more MultiGet,
+     * for those only. Usage lines keep no writer: they never change. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!pr[i].key || (int)b->records[i]->type == REC_USAGE)
+        if (!pr[i].legacy)
             continue;
         uint8_t *ok = arena_alloc(ar, pr[i].klen + 1);
         ok[0] = (uint8_t)b->records[i]->type;
         memcpy(ok + 1, pr[i].key, pr[i].klen);
         pr[i].okey = ok;
         pr[i].oklen = pr[i].klen + 1;
-        if (pr[i].found) {
-            keys[m] = ok;
-            klens[m] = pr[i].oklen;
-            idx[m++] = i;
-        }
+        keys[m] = ok;
+        klens[m] = pr[i].oklen;
+        idx[m++] = i;
     }
     if (m && store_multi_get(ing->store, CF_OWNERS, m, keys, klens, ar, found, vals, vlens))
         return -EIO;
@@ -522,7 +529,7 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
     struct change *chg = NULL;
     size_t nchg = 0, capchg = 0;
     struct store_txn *txn = store_txn_new(ing->store);
-    size_t n = b->n_records;
+    size_t n = b->n_records, idlen = strlen(b->agent_id);
     struct prior *pr = arena_alloc(ar, (n + 1) * sizeof *pr);
     if (prefetch(ing, ar, b, pr, rejected))
         rc = INGEST_UNAVAILABLE;
@@ -537,23 +544,32 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
         size_t oldlen;
         int found = store_txn_own(txn, (enum store_cf)type, key, klen, &old, &oldlen);
         int ours = 1;           /* written earlier in this batch: by this agent */
+        bool legacy = false;    /* its writer is in CF_OWNERS */
         if (found == -ENOENT) { /* not written before in this batch: what the store held */
             found = pr[i].found;
             old = pr[i].val;
             oldlen = pr[i].vlen;
-            ours = !found || (pr[i].owner && pr[i].ownerlen == strlen(b->agent_id) &&
-                              memcmp(pr[i].owner, b->agent_id, pr[i].ownerlen) == 0);
+            legacy = pr[i].legacy;
+            ours = !found || (pr[i].owner && pr[i].ownerlen == idlen &&
+                              memcmp(pr[i].owner, b->agent_id, idlen) == 0);
             if (type == REC_USAGE)
                 ours = !found; /* a stored log line is nobody's to change (see permitted) */
         } else if (found) {    /* the txn's copy dies with it; the model needs it later */
-            char *copy = arena_alloc(ar, oldlen);
-            memcpy(copy, old, oldlen);
+            const char *w;
+            size_t wl, pre = type == REC_USAGE ? 0 : store_value_writer(old, oldlen, &w, &wl);
+            char *copy = arena_alloc(ar, oldlen - pre);
+            memcpy(copy, old + pre, oldlen - pre);
             old = copy;
+            oldlen -= pre;
         }
+        /* (Agent ids are 1..64 characters: the tokens file checks them.) */
+        size_t pre = type == REC_USAGE || !idlen || idlen > STORE_WRITER_MAX
+                         ? 0
+                         : STORE_WRITER_PREFIX(idlen);
         uint8_t *val = NULL;
         size_t vlen = 0;
         if (r->body_case != CADRE__RECORD__BODY__NOT_SET)
-            val = pack_body(ar, r, &vlen);
+            val = pack_body(ar, r, pre, &vlen);
         /* Another agent's record: the same body again changes nothing (and is taken); a
          * change or a deletion needs the agent's scope (docs/wire.md). */
         if (found && !ours && !(val && oldlen == vlen && memcmp(old, val, vlen) == 0) &&
@@ -566,7 +582,8 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
             if (!found)
                 continue;
             store_txn_delete(txn, (enum store_cf)type, key, klen);
-            store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
+            if (legacy)
+                store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
             stored[type]--;
         } else {
             /* A staffing episode that starts in the future says nothing about how fresh
@@ -576,10 +593,13 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
                 newest[type] = t;
             if (found && oldlen == vlen && memcmp(old, val, vlen) == 0)
                 continue; /* delivered again: nothing changes */
-            store_txn_put(txn, (enum store_cf)type, key, klen, val, vlen);
-            if ((!ours || !found) && type != REC_USAGE) /* new, or taken over: this agent's */
-                store_txn_put(txn, CF_OWNERS, pr[i].okey, pr[i].oklen, b->agent_id,
-                              strlen(b->agent_id));
+            /* The writer goes in front of the body: new, changed or taken over, the
+             * record is this agent's now. */
+            if (pre)
+                store_put_writer(val - pre, b->agent_id, idlen);
+            store_txn_put(txn, (enum store_cf)type, key, klen, val - pre, pre + vlen);
+            if (legacy)
+                store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
             stored[type] += !found;
         }
         xgrow((void **)&chg, &capchg, nchg + 1, sizeof *chg);

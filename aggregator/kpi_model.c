@@ -311,9 +311,11 @@ int kpi_model_load(struct kpi_model **out, struct store *s)
     for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
         struct store_iter *it = store_iter_new(s, (enum store_cf)t);
         for (; store_iter_valid(it); store_iter_next(it)) {
-            size_t vl;
+            size_t vl, wl;
             const uint8_t *val = store_iter_value(it, &vl);
-            apply_one(m, t, val, vl, 1);
+            const char *w;
+            size_t pre = t == REC_USAGE ? 0 : store_value_writer((const char *)val, vl, &w, &wl);
+            apply_one(m, t, val + pre, vl - pre, 1);
         }
         store_iter_free(it);
     }

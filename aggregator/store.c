@@ -204,6 +204,29 @@ int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen, c
     return copy_value(v, vl, err, val, vlen);
 }
 
+size_t store_value_writer(const char *val, size_t vlen, const char **writer, size_t *wlen)
+{
+    const uint8_t *v = (const uint8_t *)val;
+    if (vlen >= 3 && v[0] == 0xFA && v[1] == 0x7F && v[2] >= 1 && v[2] <= STORE_WRITER_MAX &&
+        STORE_WRITER_PREFIX(v[2]) <= vlen) {
+        *writer = val + 3;
+        *wlen = v[2];
+        return STORE_WRITER_PREFIX(v[2]);
+    }
+    *writer = NULL;
+    *wlen = 0;
+    return 0;
+}
+
+size_t store_put_writer(uint8_t *out, const char *writer, size_t wlen)
+{
+    out[0] = 0xFA;
+    out[1] = 0x7F;
+    out[2] = (uint8_t)wlen;
+    memcpy(out + 3, writer, wlen);
+    return STORE_WRITER_PREFIX(wlen);
+}
+
 struct store_txn *store_txn_new(struct store *s)
 {
     struct store_txn *t = xcalloc(1, sizeof *t);

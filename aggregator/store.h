@@ -20,7 +20,8 @@ enum store_cf {
     CF_EHR,
     CF_TRAINING,
     CF_BATCHES, /* (agent id, spool id, seq) of every stored batch */
-    CF_OWNERS,  /* (type byte, record key) -> id of the agent that last wrote it */
+    CF_OWNERS,  /* (type byte, record key) -> its writer, for records stored before writers
+                   were kept in values (see store_value_writer) */
     CF_COUNT
 };
 
@@ -41,6 +42,20 @@ void store_close(struct store *s);
  * 0 when absent, -EIO on error. */
 int store_get(struct store *s, enum store_cf cf, const void *key, size_t klen, char **val,
               size_t *vlen);
+
+/* A stored record of a type other than usage names the agent that last wrote it in front
+ * of its body: 0xFA 0x7F (the protobuf tag of field 2047, length-delimited), one byte n
+ * (1..STORE_WRITER_MAX), the n bytes of the agent id, then the packed body. So the value is
+ * still one valid protobuf message, and no body this aggregator packs starts with 0xFA
+ * (body fields are numbered below 16): a value without the prefix is a body stored before
+ * writers were kept there, whose writer is in CF_OWNERS. */
+#define STORE_WRITER_MAX 64
+#define STORE_WRITER_PREFIX(n) (3 + (size_t)(n))
+/* Splits a stored value: returns the prefix length (0: none) and sets *writer, *wlen (NULL,
+ * 0 when none). The body is val + the result, vlen - the result bytes. */
+size_t store_value_writer(const char *val, size_t vlen, const char **writer, size_t *wlen);
+/* Writes the prefix for writer (1..STORE_WRITER_MAX bytes) at out; returns its length. */
+size_t store_put_writer(uint8_t *out, const char *writer, size_t wlen);
 
 /* A write batch whose reads see its own writes. Caller frees with store_txn_free(). */
 struct store_txn *store_txn_new(struct store *s);

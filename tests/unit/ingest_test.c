@@ -517,11 +517,87 @@ static void test_ownership(void **state)
     char *val = NULL;
     size_t vlen = 0;
     assert_int_equal(store_get(e->store, CF_STAFFING, key, kl, &val, &vlen), 1);
-    Cadre__Staffing *s = cadre__staffing__unpack(NULL, vlen, (const uint8_t *)val);
+    /* ... and names hr in front of its body (docs/store.md); no owners entry is kept. */
+    const char *w;
+    size_t wl, pre = store_value_writer(val, vlen, &w, &wl);
+    assert_int_equal(pre, 5);
+    assert_memory_equal(w, "hr", 2);
+    Cadre__Staffing *s = cadre__staffing__unpack(NULL, vlen - pre, (const uint8_t *)val + pre);
     assert_string_equal(s->role, "physician");
     assert_string_equal(s->site, "north");
     cadre__staffing__free_unpacked(s, NULL);
     xfree(val);
+    uint8_t okey[1 + RECKEY_MAX];
+    okey[0] = REC_STAFFING;
+    memcpy(okey + 1, key, kl);
+    assert_int_equal(store_get(e->store, CF_OWNERS, okey, kl + 1, NULL, NULL), 0);
+}
+
+/* Rewrites a stored record as an older aggregator kept it: the body alone, its writer in
+ * the owners family. */
+static void make_legacy(struct env *e, int type, const uint8_t *key, size_t kl, const char *writer)
+{
+    char *val = NULL;
+    size_t vlen = 0;
+    assert_int_equal(store_get(e->store, (enum store_cf)type, key, kl, &val, &vlen), 1);
+    const char *w;
+    size_t wl, pre = store_value_writer(val, vlen, &w, &wl);
+    assert_int_equal(wl, strlen(writer));
+    uint8_t okey[1 + RECKEY_MAX];
+    okey[0] = (uint8_t)type;
+    memcpy(okey + 1, key, kl);
+    struct store_txn *t = store_txn_new(e->store);
+    store_txn_put(t, (enum store_cf)type, key, kl, val + pre, vlen - pre);
+    store_txn_put(t, CF_OWNERS, okey, kl + 1, writer, strlen(writer));
+    assert_int_equal(store_txn_commit(t), 0);
+    store_txn_free(t);
+    xfree(val);
+}
+
+/* A database written before writers were kept in values: the owners family still decides,
+ * and a change by the owner moves the writer into the value and drops the owners entry. */
+static void test_legacy_owners(void **state)
+{
+    struct env *e = *state;
+    struct fx_batch fb = {0};
+    uint8_t staff[16], skey[RECKEY_MAX], okey[1 + RECKEY_MAX];
+    fx_staff(staff, 1);
+    int64_t start_us = (int64_t)fx_day("2026-09-01") * 86400 * US_PER_SEC + 7 * US_PER_HOUR;
+    size_t sklen = reckey_shift(skey, staff, start_us);
+    okey[0] = REC_SHIFTS;
+    memcpy(okey + 1, skey, sklen);
+    fx_shift(&fb, 1, "2026-09-01T07:00:00Z", "2026-09-01T19:00:00Z", 0);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 1), INGEST_STORED);
+    make_legacy(e, REC_SHIFTS, skey, sklen, "a1");
+    /* b2 may not change or delete a1's legacy shift; the same body again is taken. */
+    fx_shift(&fb, 1, "2026-09-01T07:00:00Z", "2026-09-01T19:00:00Z", 2000000);
+    fx_tombstone(&fb, REC_SHIFTS, skey, sklen);
+    fx_shift(&fb, 1, "2026-09-01T07:00:00Z", "2026-09-01T19:00:00Z", 0);
+    assert_int_equal(as_agent(e, &fb, "b2", NULL, 1), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 2);
+    assert_int_equal(store_get(e->store, CF_OWNERS, okey, sklen + 1, NULL, NULL), 1);
+    /* a1 changes it: the value now names a1, the owners entry is gone. */
+    fx_shift(&fb, 1, "2026-09-01T07:00:00Z", "2026-09-01T19:00:00Z", 2000000);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 2), INGEST_STORED);
+    assert_int_equal(not_permitted(e), 2);
+    assert_int_equal(store_get(e->store, CF_OWNERS, okey, sklen + 1, NULL, NULL), 0);
+    char *val = NULL;
+    size_t vlen = 0;
+    const char *w;
+    size_t wl;
+    assert_int_equal(store_get(e->store, CF_SHIFTS, skey, sklen, &val, &vlen), 1);
+    assert_int_equal(store_value_writer(val, vlen, &w, &wl), 5);
+    assert_memory_equal(w, "a1", 2);
+    xfree(val);
+    /* Legacy again, then a1 deletes it: the shift and its owners entry both go. */
+    make_legacy(e, REC_SHIFTS, skey, sklen, "a1");
+    fx_tombstone(&fb, REC_SHIFTS, skey, sklen);
+    assert_int_equal(as_agent(e, &fb, "a1", NULL, 3), INGEST_STORED);
+    assert_int_equal(store_get(e->store, CF_SHIFTS, skey, sklen, NULL, NULL), 0);
+    assert_int_equal(store_get(e->store, CF_OWNERS, okey, sklen + 1, NULL, NULL), 0);
+    struct ingest_stats st;
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_SHIFTS], 0);
 }
 
 int main(void)
@@ -535,6 +611,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_costly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_owners, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

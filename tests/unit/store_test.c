@@ -267,10 +267,44 @@ static void test_reopen(void **state)
     assert_non_null(strstr(err, "cannot open database"));
 }
 
+/* The writer prefix of a record value: 0xFA 0x7F, a length of 1..64, the id, the body. */
+static void test_value_writer(void **state)
+{
+    (void)state;
+    uint8_t v[128];
+    size_t pre = store_put_writer(v, "north-agent", 11);
+    assert_int_equal(pre, 14);
+    assert_memory_equal(v, "\xFA\x7F\x0bnorth-agent", 14);
+    memcpy(v + pre, "\x0a\x02hi", 4); /* a body: field 1, "hi" */
+    const char *w;
+    size_t wl;
+    assert_int_equal(store_value_writer((const char *)v, pre + 4, &w, &wl), 14);
+    assert_int_equal(wl, 11);
+    assert_memory_equal(w, "north-agent", 11);
+    /* A prefix with no body after it is a record whose body is empty. */
+    assert_int_equal(store_value_writer((const char *)v, pre, &w, &wl), 14);
+    /* No prefix: a body stored before writers were kept, or bytes that only look like one
+     * (length 0, over 64, or past the value's end). */
+    assert_int_equal(store_value_writer("\x0a\x02hi", 4, &w, &wl), 0);
+    assert_null(w);
+    assert_int_equal(wl, 0);
+    assert_int_equal(store_value_writer("", 0, &w, &wl), 0);
+    assert_int_equal(store_value_writer("\xFA\x7F", 2, &w, &wl), 0);
+    assert_int_equal(store_value_writer("\xFA\x7F\x00", 3, &w, &wl), 0);
+    assert_int_equal(store_value_writer("\xFA\x7F\x41", 3, &w, &wl), 0);
+    assert_int_equal(store_value_writer((const char *)v, pre - 1, &w, &wl), 0);
+    memset(v + 3, 'a', 64);
+    v[2] = 64;
+    assert_int_equal(store_value_writer((const char *)v, 67, &w, &wl), 67);
+    v[2] = 65;
+    assert_int_equal(store_value_writer((const char *)v, 68, &w, &wl), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_families, setup, teardown),
+        cmocka_unit_test(test_value_writer),
         cmocka_unit_test_setup_teardown(test_txn_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_get_and_iter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
