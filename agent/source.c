@@ -1,7 +1,11 @@
 /* source.c - the registry of source types and what every source shares. */
+/* source_hash uses OpenSSL's low-level SHA256_* calls, which OpenSSL 3 marks deprecated
+ * but keeps: EVP_Digest fetched the digest under a lock on every call (a CSV row's hash). */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "agent/source.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <string.h>
 #include <time.h>
 
@@ -73,9 +77,11 @@ void source_skip_file(const struct source_env *env, const char *path, int error,
 
 uint64_t source_hash(const void *p, size_t len)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL);
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, p, len);
+    SHA256_Final(md, &c);
     return be_get_u64(md);
 }
 

@@ -47,6 +47,7 @@ struct store_txn {
     rocksdb_writebatch_t *wb;
     struct hmap tab[CF_COUNT]; /* per family: key -> its newest txn_entry */
     struct arena mem;          /* the entries */
+    bool unindexed;            /* tab and mem stay empty */
 };
 
 struct store_iter {
@@ -236,9 +237,18 @@ struct store_txn *store_txn_new(struct store *s)
     return t;
 }
 
+struct store_txn *store_txn_new_unindexed(struct store *s)
+{
+    struct store_txn *t = store_txn_new(s);
+    t->unindexed = true;
+    return t;
+}
+
 static void txn_remember(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
                          const void *val, size_t vlen, bool deleted)
 {
+    if (t->unindexed)
+        return;
     struct txn_entry *e = arena_alloc(&t->mem, sizeof *e + klen + vlen);
     e->klen = klen;
     e->vlen = vlen;

@@ -59,6 +59,10 @@ size_t store_put_writer(uint8_t *out, const char *writer, size_t wlen);
 
 /* A write batch whose reads see its own writes. Caller frees with store_txn_free(). */
 struct store_txn *store_txn_new(struct store *s);
+/* A write batch that keeps no index of its writes, for a caller that never reads a key it
+ * wrote in the same batch: store_txn_own then always answers -ENOENT, and store_txn_get
+ * reads the database only. */
+struct store_txn *store_txn_new_unindexed(struct store *s);
 void store_txn_put(struct store_txn *t, enum store_cf cf, const void *key, size_t klen,
                    const void *val, size_t vlen);
 void store_txn_delete(struct store_txn *t, enum store_cf cf, const void *key, size_t klen);

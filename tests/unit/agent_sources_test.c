@@ -797,6 +797,15 @@ static void test_csv_skipped_files_counted(void **state)
     assert_int_equal(atomic_load(&f->stats.errors[SRC_ERR_NOT_A_FILE]), 1);
 }
 
+/* source_hash is the first 8 bytes of SHA-256 (FIPS 180-2's "abc" and empty-message
+ * examples): map files and usage keys written by earlier versions depend on it. */
+static void test_source_hash_known_answers(void **state)
+{
+    (void)state;
+    assert_true(source_hash("abc", 3) == UINT64_C(0xba7816bf8f01cfea));
+    assert_true(source_hash("", 0) == UINT64_C(0xe3b0c44298fc1c14));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -817,6 +826,7 @@ int main(void)
         T(test_usage_long_line_counted_once),
         T(test_usage_skipped_files_counted),
         T(test_csv_skipped_files_counted),
+        cmocka_unit_test(test_source_hash_known_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

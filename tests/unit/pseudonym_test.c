@@ -99,6 +99,31 @@ static void test_staff_key(void **state)
     pseudonym_free(q);
 }
 
+/* The staff key's SHA-256 states made once from the org key agree with OpenSSL's HMAC()
+ * (checked against RFC 4231 above) for keys shorter than, equal to and longer than one
+ * SHA-256 block (64 bytes: a longer key is hashed first), and for ids of every length up
+ * to past the 256-byte stack buffer. */
+static void test_staff_key_matches_hmac(void **state)
+{
+    (void)state;
+    uint8_t key[131], full[32], got[16];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(i * 7 + 3);
+    char id[300];
+    for (size_t i = 0; i < sizeof id; i++)
+        id[i] = (char)('a' + i % 26);
+    static const size_t klens[] = {32, 63, 64, 65, 131};
+    for (size_t k = 0; k < sizeof klens / sizeof *klens; k++) {
+        struct pseudonym *p = pseudonym_new(key, klens[k]);
+        for (size_t n = 1; n <= sizeof id; n += n < 70 ? 1 : 37) {
+            assert_int_equal(hmac_sha256(key, klens[k], id, n, full), 0);
+            assert_int_equal(pseudonym_staff_key(p, id, n, got), 0);
+            assert_memory_equal(got, full, 16);
+        }
+        pseudonym_free(p);
+    }
+}
+
 /* The memo gives exactly pseudonym_staff_key's answer: for ids seen first, seen again
  * (hits), evicted by others that share their slot (40,000 ids over 16,384 slots), written
  * in other case or with padding, longer than the memo keeps, and empty. */
@@ -187,6 +212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc4231),
         cmocka_unit_test(test_staff_key),
+        cmocka_unit_test(test_staff_key_matches_hmac),
         cmocka_unit_test(test_cache_matches),
         cmocka_unit_test(test_key_file),
     };

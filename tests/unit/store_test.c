@@ -267,6 +267,35 @@ static void test_reopen(void **state)
     assert_non_null(strstr(err, "cannot open database"));
 }
 
+/* A batch without its own index writes the same, but reads past its own writes. */
+static void test_txn_unindexed(void **state)
+{
+    (void)state;
+    struct store *s = open_db(false);
+    struct store_txn *t = store_txn_new(s);
+    put(t, CF_SHIFTS, "k1", "in-db");
+    assert_int_equal(store_txn_commit(t), 0);
+    store_txn_free(t);
+    t = store_txn_new_unindexed(s);
+    put(t, CF_SHIFTS, "k1", "new");
+    put(t, CF_SHIFTS, "k2", "two");
+    store_txn_delete(t, CF_SHIFTS, "k0", 2);
+    const char *v;
+    size_t vl;
+    assert_int_equal(store_txn_own(t, CF_SHIFTS, "k1", 2, &v, &vl), -ENOENT);
+    assert_int_equal(store_txn_own(t, CF_SHIFTS, "k2", 2, &v, &vl), -ENOENT);
+    char *got = NULL;
+    size_t gl = 0;
+    assert_int_equal(store_txn_get(t, CF_SHIFTS, "k1", 2, &got, &gl), 1);
+    assert_bytes_equal(got, gl, "in-db");
+    xfree(got);
+    assert_int_equal(store_txn_commit(t), 0);
+    store_txn_free(t);
+    assert_get(s, CF_SHIFTS, "k1", "new");
+    assert_get(s, CF_SHIFTS, "k2", "two");
+    store_close(s);
+}
+
 /* The writer prefix of a record value: 0xFA 0x7F, a length of 1..64, the id, the body. */
 static void test_value_writer(void **state)
 {
@@ -305,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_families, setup, teardown),
         cmocka_unit_test(test_value_writer),
+        cmocka_unit_test_setup_teardown(test_txn_unindexed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_txn_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_get_and_iter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
