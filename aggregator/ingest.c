@@ -68,15 +68,6 @@ static int instant_ok(const struct bounds *bd, int64_t us, int32_t day)
 #define META_NEWEST "newest/" /* + type name: i64 Unix seconds */
 #define META_AGENT "agent/"   /* + agent id: last_seen_us, spool_bytes, dropped (3 x 8) */
 
-/* One change to apply to the model once the batch is durable. */
-struct change {
-    int type;
-    const char *old; /* the stored body before (in the batch's arena), or NULL */
-    size_t oldlen;
-    uint8_t *new; /* the body after (in the batch's arena), or NULL for a deletion */
-    size_t newlen;
-};
-
 struct ingest {
     struct store *store;
     struct kpi_model *model;
@@ -549,9 +540,9 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
     memcpy(newest, ing->newest_s, sizeof newest);
     int64_t newest_cap = now_us() / US_PER_SEC + 86400;
     enum ingest_result rc = INGEST_STORED;
-    struct change *chg = NULL;
-    size_t nchg = 0, capchg = 0;
-    size_t n = b->n_records, idlen = strlen(b->agent_id);
+    size_t n = b->n_records, idlen = strlen(b->agent_id), nchg = 0;
+    /* What the model gets once the batch is durable: bodies before and after, in ar. */
+    struct kpi_change *chg = arena_alloc(ar, (n + 1) * sizeof *chg);
     struct prior *pr = arena_alloc(ar, (n + 1) * sizeof *pr);
     if (prefetch(ing, ar, b, pr, rejected))
         rc = INGEST_UNAVAILABLE;
@@ -627,8 +618,8 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
                 store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
             stored[type] += !found;
         }
-        xgrow((void **)&chg, &capchg, nchg + 1, sizeof *chg);
-        chg[nchg++] = (struct change){type, found ? old : NULL, found ? oldlen : 0, val, vlen};
+        chg[nchg++] = (struct kpi_change){type, found ? (const uint8_t *)old : NULL,
+                                          found ? oldlen : 0, val, vlen};
     }
     if (rc == INGEST_STORED) {
         char k[128];
@@ -652,14 +643,6 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
             rc = INGEST_UNAVAILABLE;
     }
     store_txn_free(txn);
-    if (rc == INGEST_STORED && ing->model && nchg) {
-        kpi_model_wrlock(ing->model);
-        for (size_t i = 0; i < nchg; i++)
-            kpi_model_apply(ing->model, chg[i].type, (const uint8_t *)chg[i].old, chg[i].oldlen,
-                            chg[i].new, chg[i].newlen);
-        kpi_model_unlock(ing->model);
-    }
-    xfree(chg);
     if (rc != INGEST_STORED) {
         snprintf(msg, msglen, "the store cannot write; retry later");
         return rc;
@@ -679,6 +662,10 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
         log_warn("[agent %s] batch %llu: %zu records rejected", b->agent_id,
                  (unsigned long long)b->seq, nrej);
     *changed = nchg > 0;
+    /* Last, as the model's thread takes ar over (b with it), and under the ingest lock,
+     * so that the model gets the batches in the order they were stored. */
+    if (ing->model && nchg)
+        kpi_model_apply_later(ing->model, chg, nchg, ar);
     return INGEST_STORED;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cadre.pb-c.h"
+#include "common/arena.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -323,10 +324,144 @@ int kpi_model_load(struct kpi_model **out, struct store *s)
     return 0;
 }
 
+/* ---- the applier: change sets applied by a thread of the model's own ---- */
+
+struct changeset {
+    struct changeset *next;
+    struct arena mem; /* holds c and the bodies */
+    const struct kpi_change *c;
+    size_t n;
+};
+
+struct kpi_applier {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done; /* a set arrived (or stop); a set was applied */
+    struct changeset *head, *tail;
+    size_t waiting;           /* sets in the list */
+    uint64_t handed, applied; /* sets handed over and applied, ever */
+    bool stop;
+};
+
+static void *applier_main(void *arg)
+{
+    struct kpi_model *m = arg;
+    struct kpi_applier *ap = m->applier;
+    pthread_mutex_lock(&ap->mu);
+    for (;;) {
+        while (!ap->head && !ap->stop)
+            pthread_cond_wait(&ap->work, &ap->mu);
+        if (!ap->head)
+            break; /* stopping, and nothing left */
+        struct changeset *cs = ap->head;
+        pthread_mutex_unlock(&ap->mu);
+        pthread_rwlock_wrlock(&m->lock);
+        for (size_t i = 0; i < cs->n; i++)
+            kpi_model_apply(m, cs->c[i].type, cs->c[i].old, cs->c[i].oldlen, cs->c[i].new,
+                            cs->c[i].newlen);
+        pthread_rwlock_unlock(&m->lock);
+        pthread_mutex_lock(&ap->mu);
+        ap->head = cs->next;
+        if (!ap->head)
+            ap->tail = NULL;
+        ap->waiting--;
+        ap->applied++;
+        pthread_cond_broadcast(&ap->done);
+        pthread_mutex_unlock(&ap->mu);
+        arena_release(&cs->mem);
+        xfree(cs);
+        pthread_mutex_lock(&ap->mu);
+    }
+    pthread_mutex_unlock(&ap->mu);
+    return NULL;
+}
+
+void kpi_model_apply_later(struct kpi_model *m, const struct kpi_change *c, size_t n,
+                           struct arena *mem)
+{
+    struct kpi_applier *ap = m->applier;
+    if (!ap) { /* the first set: only ingest hands sets over, so no race here */
+        ap = xcalloc(1, sizeof *ap);
+        pthread_mutex_init(&ap->mu, NULL);
+        pthread_cond_init(&ap->work, NULL);
+        pthread_cond_init(&ap->done, NULL);
+        m->applier = ap;
+        int rc = pthread_create(&ap->thread, NULL, applier_main, m);
+        if (rc) { /* then this set, and the next ones, are applied here */
+            log_error("cannot start the KPI model's thread (%s): ingest applies changes itself",
+                      strerror(rc));
+            pthread_mutex_destroy(&ap->mu);
+            pthread_cond_destroy(&ap->work);
+            pthread_cond_destroy(&ap->done);
+            xfree(ap);
+            m->applier = NULL;
+            pthread_rwlock_wrlock(&m->lock);
+            for (size_t i = 0; i < n; i++)
+                kpi_model_apply(m, c[i].type, c[i].old, c[i].oldlen, c[i].new, c[i].newlen);
+            pthread_rwlock_unlock(&m->lock);
+            arena_release(mem);
+            return;
+        }
+    }
+    struct changeset *cs = xcalloc(1, sizeof *cs);
+    cs->mem = *mem;
+    *mem = (struct arena){.block = mem->block, .limit = mem->limit};
+    cs->c = c;
+    cs->n = n;
+    pthread_mutex_lock(&ap->mu);
+    while (ap->waiting >= KPI_APPLY_BACKLOG)
+        pthread_cond_wait(&ap->done, &ap->mu);
+    if (ap->tail)
+        ap->tail->next = cs;
+    else
+        ap->head = cs;
+    ap->tail = cs;
+    ap->waiting++;
+    ap->handed++;
+    pthread_cond_signal(&ap->work);
+    pthread_mutex_unlock(&ap->mu);
+}
+
+/* Waits until the sets handed over before the call are applied. */
+static void applier_wait(struct kpi_model *m)
+{
+    struct kpi_applier *ap = m->applier;
+    if (!ap)
+        return;
+    pthread_mutex_lock(&ap->mu);
+    uint64_t want = ap->handed;
+    while (ap->applied < want)
+        pthread_cond_wait(&ap->done, &ap->mu);
+    pthread_mutex_unlock(&ap->mu);
+}
+
+void kpi_model_sync(struct kpi_model *m)
+{
+    applier_wait(m);
+}
+
+static void applier_stop(struct kpi_model *m)
+{
+    struct kpi_applier *ap = m->applier;
+    if (!ap)
+        return;
+    pthread_mutex_lock(&ap->mu);
+    ap->stop = true;
+    pthread_cond_signal(&ap->work);
+    pthread_mutex_unlock(&ap->mu);
+    pthread_join(ap->thread, NULL);
+    pthread_mutex_destroy(&ap->mu);
+    pthread_cond_destroy(&ap->work);
+    pthread_cond_destroy(&ap->done);
+    xfree(ap);
+    m->applier = NULL;
+}
+
 void kpi_model_free(struct kpi_model *m)
 {
     if (!m)
         return;
+    applier_stop(m); /* applies what is left first */
     for (uint32_t i = 0; i < m->npersons; i++) {
         struct person *p = &m->persons[i];
         xfree(p->eps);
@@ -349,6 +484,7 @@ void kpi_model_free(struct kpi_model *m)
 
 void kpi_model_rdlock(struct kpi_model *m)
 {
+    applier_wait(m);
     pthread_rwlock_rdlock(&m->lock);
 }
 

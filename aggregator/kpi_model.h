@@ -10,8 +10,8 @@
  * only when its staff member is employed on its day, a completion when the staff member
  * has any episode. The rest are unmatched (kpi_model_unmatched()).
  *
- * Thread safety: one writer (ingest) and many readers (refresh, API) through
- * kpi_model_rdlock()/kpi_model_wrlock().
+ * Thread safety: one writer (ingest, directly or through kpi_model_apply_later's thread)
+ * and many readers (refresh, API) through kpi_model_rdlock()/kpi_model_wrlock().
  */
 #ifndef CADRE_KPI_MODEL_H
 #define CADRE_KPI_MODEL_H
@@ -82,6 +82,16 @@ struct kpi_model {
     uint32_t nslots;
     struct strtab sites, depts, roles, tools, courses;
     pthread_rwlock_t lock;
+    struct kpi_applier *applier; /* kpi_model_apply_later's thread; NULL until first used */
+};
+
+/* One record's change for kpi_model_apply_later: as kpi_model_apply's arguments. */
+struct kpi_change {
+    int type;
+    const uint8_t *old;
+    size_t oldlen;
+    const uint8_t *new;
+    size_t newlen;
 };
 
 /* An empty model. Caller frees with kpi_model_free(). */
@@ -90,6 +100,8 @@ struct kpi_model *kpi_model_new(void);
 int kpi_model_load(struct kpi_model **out, struct store *s);
 void kpi_model_free(struct kpi_model *m);
 
+/* Takes the read lock once every change set handed to kpi_model_apply_later before the
+ * call is in the model: what a reader sees includes every batch acknowledged before. */
 void kpi_model_rdlock(struct kpi_model *m);
 void kpi_model_wrlock(struct kpi_model *m);
 void kpi_model_unlock(struct kpi_model *m);
@@ -99,6 +111,17 @@ void kpi_model_unlock(struct kpi_model *m);
  * bodies are ignored. Caller holds the write lock. */
 void kpi_model_apply(struct kpi_model *m, int type, const uint8_t *old, size_t oldlen,
                      const uint8_t *new, size_t newlen);
+
+/* Hands n changes to the model's own thread, which applies them under the write lock in
+ * the order of the calls, so that ingest answers an agent without waiting for the model.
+ * The model takes over *mem (it holds c and the bodies; *mem is left empty) and releases
+ * it once applied. Blocks while KPI_APPLY_BACKLOG change sets wait. */
+#define KPI_APPLY_BACKLOG 4
+struct arena;
+void kpi_model_apply_later(struct kpi_model *m, const struct kpi_change *c, size_t n,
+                           struct arena *mem);
+/* Waits until every change set handed over so far is in the model (no lock held after). */
+void kpi_model_sync(struct kpi_model *m);
 
 /* The person with this staff key, or NULL. */
 const struct person *kpi_person_find(const struct kpi_model *m, const uint8_t *staff);

@@ -236,6 +236,7 @@ static void test_model_follows_store(void **state)
                            .burnout_short_rests = 2,
                            .burnout_long_shift_share = 250000};
     struct kpi_table a = {0}, b = {0};
+    kpi_model_sync(live); /* the model's thread has applied every stored batch */
     kpi_compute_window(live, &p, "28d", &a);
     kpi_compute_window(loaded, &p, "28d", &b);
     assert_true(a.n > 20);
@@ -255,6 +256,64 @@ static void test_model_follows_store(void **state)
     kpi_table_clear(&a);
     kpi_table_clear(&b);
     kpi_model_free(loaded);
+    ingest_free(e->ing);
+    e->ing = NULL;
+    kpi_model_free(live);
+}
+
+/* The model's own thread applies stored batches in order; a reader taking the read lock
+ * sees every batch stored before (no explicit sync), and freeing the model with sets still
+ * waiting applies and frees them (ASan and LeakSanitizer watch SANITIZE=1 runs). 60 batches
+ * of episodes, usage and corrections for 30 people: the live model equals one loaded from
+ * the store. */
+static void test_model_thread_order(void **state)
+{
+    struct env *e = *state;
+    struct kpi_model *live = kpi_model_new();
+    ingest_free(e->ing);
+    ingest_new(&e->ing, e->store, live, NULL, NULL);
+    struct fx_batch fb = {0};
+    for (uint32_t seq = 1; seq <= 60; seq++) {
+        uint32_t who = 1 + seq % 30;
+        /* Odd batches hire, even ones end the episode a batch before wrote: the model must
+         * see them in this order to end with the store's episodes. */
+        if (seq % 2)
+            fx_staffing(&fb, who, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+        else
+            fx_staffing(&fb, 1 + (seq - 1) % 30, "2025-01-01", "2026-09-10",
+                        CADRE__END_REASON__END_REASON_VOLUNTARY, "north", "ICU", "nurse", 0,
+                        1000000);
+        for (uint32_t i = 0; i < 20; i++)
+            fx_usage(&fb, who, "2026-09-08", "ambient-scribe", 1, seq * 1000 + i);
+        assert_true(fx_ingest(e->ing, &fb, seq));
+    }
+    struct kpi_model *loaded;
+    assert_int_equal(kpi_model_load(&loaded, e->store), 0);
+    struct kpi_params p = {.as_of = fx_day("2026-09-30"),
+                           .min_group_size = 5,
+                           .contract_hours_micro = 40 * MICRO,
+                           .burnout_min_flags = 2,
+                           .burnout_short_rests = 2,
+                           .burnout_long_shift_share = 250000};
+    struct kpi_table a = {0}, b = {0};
+    kpi_model_rdlock(live);
+    kpi_compute_window(live, &p, "90d", &a);
+    kpi_model_unlock(live);
+    kpi_compute_window(loaded, &p, "90d", &b);
+    tables_equal(&a, &b);
+    const struct kpi_row *r = kpi_table_find(&a, "adoption_ratio", "90d", "org", "all");
+    assert_non_null(r);
+    /* Odd batches hire person 1 + seq % 30: the even-numbered 2..30, 15 people, each
+     * employed in the window until the end an even batch gave (09-10). */
+    assert_double_exact(r->denominator, 15);
+    kpi_table_clear(&a);
+    kpi_table_clear(&b);
+    kpi_model_free(loaded);
+    /* More batches, then the model is freed at once. */
+    for (uint32_t seq = 61; seq <= 70; seq++) {
+        fx_usage(&fb, 1, "2026-09-09", "ambient-scribe", 1, seq * 1000);
+        assert_true(fx_ingest(e->ing, &fb, seq));
+    }
     ingest_free(e->ing);
     e->ing = NULL;
     kpi_model_free(live);
@@ -309,6 +368,7 @@ static void test_same_key_twice_in_batch(void **state)
                            .burnout_short_rests = 2,
                            .burnout_long_shift_share = 250000};
     struct kpi_table a = {0}, b = {0};
+    kpi_model_sync(live); /* the model's thread has applied every stored batch */
     kpi_compute_window(live, &p, "28d", &a);
     kpi_compute_window(loaded, &p, "28d", &b);
     tables_equal(&a, &b);
@@ -608,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counts_survive_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_follows_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_key_twice_in_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_thread_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_costly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
