@@ -16,13 +16,17 @@ OPT = -O2
 endif
 
 CC ?= cc
-PKGS = libprotobuf-c rocksdb libmicrohttpd libcurl inih jansson libzstd libisal gnutls
+PKGS = libprotobuf-c rocksdb libmicrohttpd libcurl inih jansson libzstd libisal gnutls libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line reach every
+# compile and link (a distribution's hardening flags, for one). Warnings are errors in
+# development builds; a packager building with another compiler passes WERROR= .
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP $(SANFLAGS) \
-	-I. -I$(BUILD)/proto $(PKG_CFLAGS) $(CFLAGS)
+WERROR ?= -Werror
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -MMD -MP $(SANFLAGS) \
+	-I. -I$(BUILD)/proto $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS = $(PKG_LIBS) -lcsv -lcrypto -lz -lsnappy -lm -lpthread
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
@@ -63,8 +67,26 @@ TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 PROGS = $(BIN)/cadre-agent $(BIN)/cadre-aggregator $(if $(GEN_SRC),$(BIN)/cadre-gen)
 
 .SECONDARY:
-.PHONY: all deps test check unit integration lint clean bench demo demo-stop fuzz
+.PHONY: all deps test check unit integration lint clean bench demo demo-stop fuzz install man
 all: $(PROGS)
+
+# `make install`: the two daemons, their example configs and the licence under
+# $(DESTDIR)$(PREFIX) (cadre-gen, a test-data generator, is not installed).
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: $(BIN)/cadre-agent $(BIN)/cadre-aggregator man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/doc/cadre
+	install -m 755 $(BIN)/cadre-agent $(BIN)/cadre-aggregator $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/man/cadre-agent.8 $(BUILD)/man/cadre-aggregator.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 $(BUILD)/man/cadre.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 LICENSE README.md $(DESTDIR)$(PREFIX)/share/doc/cadre/
+
+# Man pages cadre-agent(8), cadre-aggregator(8), cadre.conf(5), made from the binaries'
+# --help (the tables the config parsers read), into $(BUILD)/man.
+man: $(BIN)/cadre-agent $(BIN)/cadre-aggregator scripts/mkman.sh
+	$(Q)bash scripts/mkman.sh $(BIN) $(BUILD)/man
 
 deps:
 	$(Q)bash scripts/install-deps.sh

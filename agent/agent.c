@@ -22,6 +22,7 @@
 #include "agent/spool.h"
 #include "common/decimal.h"
 #include "common/log.h"
+#include "common/svc.h"
 #include "common/reckey.h"
 #include "common/timeutil.h"
 #include "common/wire.h"
@@ -571,7 +572,9 @@ int agent_poll(struct agent *a)
                     ? POLL_BYTES_ROOMY
                     : POLL_BYTES_TIGHT;
             rc = s->type->poll(s->ctx, &s->env);
+            svc_watchdog(); /* a long snapshot is read in bounded polls: alive between */
         } while (rc == 1 && (a->mode == AGENT_DRY_RUN || room_to_poll(a)));
+        source_reject_flush(&s->env, a->mode != AGENT_RUN);
         if (rc == 1 && !first)
             first = -ENOSPC;
         else if (rc < 0 && !first)

@@ -9,6 +9,7 @@
 
 #include "agent/pseudonym.h"
 #include "common/inifile.h"
+#include "common/log.h"
 #include "common/opttab.h"
 #include "common/strutil.h"
 #include "common/tokfile.h"
@@ -23,6 +24,8 @@ static const struct opt_choice fsync_choices[] = {
     {NULL, 0},
 };
 static const struct opt_choice compress_choices[] = {{"gzip", 1}, {"none", 0}, {NULL, 0}};
+static const struct opt_choice log_format_choices[] = {
+    {"text", LOG_TEXT}, {"logfmt", LOG_LOGFMT}, {NULL, 0}};
 
 #define O(f) offsetof(struct agent_config, f)
 static const struct opt agent_rows[] = {
@@ -66,6 +69,9 @@ static const struct opt agent_rows[] = {
      .help = "idle seconds between empty heartbeat batches"},
     {"once_timeout_s", OPT_INT, "600", O(once_timeout_s), 1, 7 * 86400, false,
      .help = "--once gives up (exit 75) after this many seconds"},
+    {"log_format", OPT_CHOICE, "text", O(log_format), 0, 0, false,
+     .help = "text, or logfmt (key=value lines for Fluent Bit, Loki)",
+     .choices = log_format_choices},
     {NULL, 0, NULL, 0, 0, 0, false, .help = NULL},
 };
 #undef O

@@ -31,6 +31,7 @@ struct agent_config {
     uint64_t rejected_max_bytes; /* cap of state_dir/rejected/ */
     enum spool_fsync fsync;
     int gzip;             /* compress = gzip (1) or none (0) */
+    int log_format;       /* enum log_format */
     char *metrics_listen; /* host:port; NULL = off */
     char *tls_ca_file, *tls_cert_file, *tls_key_file;
     struct agent_source_conf *sources;

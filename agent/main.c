@@ -12,6 +12,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "common/log.h"
+#include "common/svc.h"
 
 #define EXIT_USAGE 64
 #define EXIT_TEMPFAIL 75
@@ -92,28 +93,40 @@ static int run_once(struct agent *a, const sigset_t *set, int64_t timeout_s)
 static void run_foreground(struct agent *a, const sigset_t *set, const char *config_path)
 {
     log_info("running (version " CADRE_AGENT_VERSION ")");
+    svc_ready("running");
+    int64_t ping = svc_watchdog_ms() * 2 / 3; /* systemd's watchdog, when the unit has one */
     for (;;) {
         agent_poll(a);
         int64_t next = mono_ms() + agent_poll_interval_s(a) * 1000LL, tick = agent_tick_ms(a);
         for (;;) {
             int64_t wait = next - mono_ms();
-            int sig = wait_signal(set, tick && tick < wait ? tick : wait);
+            if (tick && tick < wait)
+                wait = tick;
+            if (ping && ping < wait)
+                wait = ping;
+            int sig = wait_signal(set, wait);
             agent_tick(a);
+            svc_watchdog();
             if (sig == 0 && mono_ms() >= next)
                 break;
             if (sig == 0)
                 continue;
             if (sig == SIGTERM || sig == SIGINT) {
+                svc_stopping();
                 log_info("signal %d: stopping", sig);
                 return;
             }
             if (sig == SIGHUP) {
                 struct agent_config cfg;
                 char err[1024];
+                svc_reloading();
                 if (agent_config_load(&cfg, config_path, err, sizeof err)) {
                     log_error("reload: %s; keeping the running configuration", err);
+                    svc_ready("running; the last reload failed: %s", err);
                 } else {
+                    log_set_format((enum log_format)cfg.log_format);
                     agent_reload(a, &cfg);
+                    svc_ready("running");
                     break; /* poll with the new sources now */
                 }
             }
@@ -170,6 +183,7 @@ int main(int argc, char **argv)
         log_plain(LOG_ERROR, "%s", err);
         return AGENT_EXIT_CONFIG;
     }
+    log_set_format((enum log_format)cfg.log_format);
     if (mode == OPT_CHECK) {
         int rc = agent_config_check_files(&cfg, err, sizeof err);
         if (rc)

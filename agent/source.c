@@ -37,10 +37,48 @@ const char *source_reason_name(int reason)
     return reason >= 0 && reason < SRC_NREASONS ? names[reason] : "unknown";
 }
 
+static long long mono_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec;
+}
+
+void source_reject_flush(const struct source_env *env, bool force)
+{
+    struct source_stats *st = env->stats;
+    if (!st || !st->reject_quiet)
+        return;
+    long long now = mono_s();
+    if (!force && now - st->reject_window_s < 60)
+        return;
+    log_warn("[source %s] %llu more rows rejected in the last %llds, not logged one by one "
+             "(at most %d a minute are; all are counted in "
+             "cadre_agent_rejected_records_total)",
+             env->name, st->reject_quiet, now - st->reject_window_s, SOURCE_REJECT_LOG_MAX);
+    st->reject_quiet = 0;
+    st->reject_logged = 0;
+    st->reject_window_s = now;
+}
+
 void source_reject(const struct source_env *env, unsigned long line, int reason, const char *field)
 {
-    if (env->stats && reason >= 0 && reason < SRC_NREASONS)
-        atomic_fetch_add(&env->stats->rejected[reason], 1);
+    struct source_stats *st = env->stats;
+    if (st && reason >= 0 && reason < SRC_NREASONS)
+        atomic_fetch_add(&st->rejected[reason], 1);
+    if (st) { /* the first SOURCE_REJECT_LOG_MAX of a minute, then a count */
+        long long now = mono_s();
+        if (!st->reject_window_s || now - st->reject_window_s >= 60) {
+            source_reject_flush(env, true);
+            st->reject_window_s = now;
+            st->reject_logged = 0;
+        }
+        if (st->reject_logged >= SOURCE_REJECT_LOG_MAX) {
+            st->reject_quiet++;
+            return;
+        }
+        st->reject_logged++;
+    }
     if (field)
         log_warn("[source %s] line %lu: %s %s", env->name, line, source_reason_name(reason), field);
     else

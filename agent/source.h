@@ -38,7 +38,13 @@ struct source_stats {
     atomic_ullong rejected[SRC_NREASONS]; /* rows or lines rejected, by reason */
     atomic_ullong errors[SRC_NERRORS];    /* files matched but not read, by reason */
     atomic_llong last_error_log_s;        /* monotonic second of the last warning logged */
+    /* Rejected rows are logged one by one up to SOURCE_REJECT_LOG_MAX a minute, the rest
+     * counted and summarised (source_reject, source_reject_flush); the poll thread only. */
+    long long reject_window_s;       /* monotonic second the current minute began (0: none) */
+    unsigned reject_logged;          /* rows logged one by one in it */
+    unsigned long long reject_quiet; /* rows rejected in it and not logged one by one */
 };
+#define SOURCE_REJECT_LOG_MAX 10
 
 /* What a source's poll talks to: where records go and where its checkpoint lives. */
 struct source_env {
@@ -80,6 +86,9 @@ extern const struct source_type *const source_types[];
 /* Counts a rejection and logs "[source NAME] line N: reason field" (field may be NULL).
  * Never logs a value. */
 void source_reject(const struct source_env *env, unsigned long line, int reason, const char *field);
+/* Logs how many rejected rows went unlogged in the current minute, when there are some and
+ * the minute is over (or now, with force: the end of --once or --dry-run). */
+void source_reject_flush(const struct source_env *env, bool force);
 
 /* Counts a file that matched the source's path but cannot be read (err: the errno, or 0)
  * and logs it naming the path: at warning level at most once a minute per source, at

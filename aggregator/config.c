@@ -8,9 +8,13 @@
 #include "aggregator/ingest.h"
 #include "common/decimal.h"
 #include "common/inifile.h"
+#include "common/log.h"
 #include "common/opttab.h"
 #include "common/timeutil.h"
 #include "exporters/remote_write.h"
+
+static const struct opt_choice log_format_choices[] = {
+    {"text", LOG_TEXT}, {"logfmt", LOG_LOGFMT}, {NULL, 0}};
 
 /* as_of: a day, or empty for "yesterday at each refresh". */
 static int set_as_of(void *obj, const char *v, const char **why)
@@ -84,6 +88,9 @@ static const struct opt agg_rows[] = {
      .help = "private key of tls_cert_file"},
     {"tls_client_ca_file", OPT_STR, NULL, O(tls_client_ca_file), 0, 0, false,
      .help = "require client certificates from this CA"},
+    {"log_format", OPT_CHOICE, "text", O(log_format), 0, 0, false,
+     .help = "text, or logfmt (key=value lines for Fluent Bit, Loki)",
+     .choices = log_format_choices},
     {NULL, 0, NULL, 0, 0, 0, false, .help = NULL},
 };
 

@@ -15,6 +15,7 @@ struct agg_config {
     char *tokens_file; /* lines "agent_id token" */
     char *read_tokens_file;
     char *tls_cert_file, *tls_key_file, *tls_client_ca_file;
+    int log_format; /* enum log_format */
     int64_t min_group_size;
     int32_t as_of; /* day number; valid when has_as_of */
     bool has_as_of;

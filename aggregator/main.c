@@ -18,6 +18,7 @@
 #include "aggregator/store.h"
 #include "aggregator/tokens.h"
 #include "common/log.h"
+#include "common/svc.h"
 #include "common/sbuf.h"
 #include "common/timeutil.h"
 #include "common/version.h"
@@ -63,7 +64,7 @@ static int run_daemon(struct agg_config *cfg)
     struct http_server *http = NULL;
     int rc = 1;
 
-    /* Signals are taken by sigwait() in this thread only. */
+    /* Signals are taken by sigtimedwait() in this thread only. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -105,17 +106,25 @@ static int run_daemon(struct agg_config *cfg)
         log_warn("/metrics and /api are open to anyone who can reach %s: set read_tokens_file "
                  "(or tls_client_ca_file)",
                  cfg->listen);
+    svc_ready("listening on %s", cfg->listen);
+    int64_t ping = svc_watchdog_ms() * 2 / 3; /* systemd's watchdog, when the unit has one */
     for (;;) {
-        int sig;
-        if (sigwait(&set, &sig))
-            continue;
+        struct timespec t = {.tv_sec = ping ? ping / 1000 : 3600,
+                             .tv_nsec = ping ? (ping % 1000) * 1000000 : 0};
+        int sig = sigtimedwait(&set, NULL, &t);
+        svc_watchdog();
+        if (sig <= 0)
+            continue; /* the timeout, or EINTR */
         if (sig == SIGHUP) {
+            svc_reloading();
             if (http_reload_tokens(http, err, sizeof err))
                 log_error("reload: %s (keeping the old tokens)", err);
             else
                 log_info("reload: tokens files re-read");
+            svc_ready("listening on %s", cfg->listen);
             continue;
         }
+        svc_stopping();
         log_info("signal %d: finishing requests and closing the store", sig);
         break;
     }
@@ -191,6 +200,7 @@ int main(int argc, char **argv)
         agg_config_free(&cfg);
         return EX_CONFIG;
     }
+    log_set_format((enum log_format)cfg.log_format);
     int rc;
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: remote_write uses libcurl */
     if (check) {

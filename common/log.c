@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -19,6 +20,28 @@ void log_set_level(enum log_level lvl)
 void log_set_prog(const char *p)
 {
     prog = p;
+}
+
+static _Atomic int format = LOG_TEXT;
+
+void log_set_format(enum log_format f)
+{
+    format = f;
+}
+
+/* The logfmt value of msg: in double quotes, with backslash and quote escaped (newlines
+ * are already spaces). */
+static void quote(char *out, size_t cap, const char *msg)
+{
+    size_t n = 0;
+    out[n++] = '"';
+    for (const char *p = msg; *p && n + 3 < cap; p++) {
+        if (*p == '"' || *p == '\\')
+            out[n++] = '\\';
+        out[n++] = *p;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
 }
 
 static int journal; /* stderr is the journal: "<N>" prefixes, no timestamp */
@@ -44,6 +67,7 @@ static void emit(enum log_level lvl, int plain, const char *fmt, va_list ap)
     static const char *names[] = {"debug", "info", "warn", "error"};
     static const int priority[] = {7, 6, 4, 3}; /* debug, info, warning, err */
     pthread_once(&journal_once, detect_journal);
+    bool logfmt = format == LOG_LOGFMT && !plain;
     char head[48] = "";
     if (journal) {
         snprintf(head, sizeof head, "<%d>", priority[lvl]);
@@ -52,7 +76,7 @@ static void emit(enum log_level lvl, int plain, const char *fmt, va_list ap)
         struct tm tm;
         clock_gettime(CLOCK_REALTIME, &now);
         gmtime_r(&now.tv_sec, &tm);
-        strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+        strftime(head, sizeof head, logfmt ? "ts=%Y-%m-%dT%H:%M:%SZ " : "%Y-%m-%dT%H:%M:%SZ ", &tm);
     }
     char line[2048];
     vsnprintf(line, sizeof line, fmt, ap);
@@ -61,7 +85,14 @@ static void emit(enum log_level lvl, int plain, const char *fmt, va_list ap)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     /* One fprintf per line keeps lines whole across threads (stdio locks the stream). */
-    fprintf(stderr, "%s%s%s%s: %s\n", head, prog, plain ? "" : " ", plain ? "" : names[lvl], line);
+    if (logfmt) {
+        char q[2 * sizeof line + 3];
+        quote(q, sizeof q, line);
+        fprintf(stderr, "%slevel=%s prog=%s msg=%s\n", head, names[lvl], prog, q);
+    } else {
+        fprintf(stderr, "%s%s%s%s: %s\n", head, prog, plain ? "" : " ", plain ? "" : names[lvl],
+                line);
+    }
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -123,6 +123,21 @@ check_grep '\[source scribe\] line 3: invalid_value tool$' "$T/dry.err" "usage r
 check_grep '\[source scribe\] line 4: malformed$' "$T/dry.err" "usage malformed logged"
 check_grep '\[source hr\] line 4: invalid_value start_date$' "$T/dry.err" "staffing rejection logged"
 check_grep '\[source hr\] line 5: malformed$' "$T/dry.err" "staffing malformed logged"
+
+# --- rejected rows: the first 10 of a minute logged one by one, then a count ---
+mkdir -p "$T/many"
+{ echo "staff_id,start_date,end_date,end_reason,site,department,role,fte"
+  for i in $(seq 25); do echo "Q$i,2025-13-01,,,north,ICU,nurse,1.0"; done
+  echo "Q9001,2025-01-01,,,north,ICU,nurse,1.0"; } > "$T/many/staffing.csv"
+sed "s|^path = $data/staffing.csv|path = $T/many/staffing.csv|; s|^state_dir = .*|state_dir = $T/state-many|" \
+  "$T/good.ini" > "$T/many.ini"
+agent --config "$T/many.ini" --dry-run > "$T/many.out" 2> "$T/many.err"
+check_eq "$(grep -c '"type":"staffing"' "$T/many.out")" 1 "the good row ships among 25 bad ones"
+check_eq "$(grep -cE '\[source hr\] line [0-9]+: invalid_value start_date$' "$T/many.err")" 10 \
+  "10 rejected rows logged one by one"
+check_grep '\[source hr\] 15 more rows rejected in the last [0-9]+s, not logged one by one' "$T/many.err" \
+  "the other 15 summarised in one line"
+check_eq "$(grep -c 'warn: \[source hr\]' "$T/many.err")" 11 "11 warnings for 25 rejected rows"
 check_no_grep '[Qq]700[0-9]|Alice|Smith|Bob|Jones|Carol' "$T/dry.out" "no staff id or name in --dry-run output"
 check_no_grep '[Qq]700[0-9]|Alice|Smith|Bob|Jones|Carol' "$T/dry.err" "no staff id or name in --dry-run log"
 [ -e "$T/state" ] && not_ok "--dry-run created state_dir" || ok "--dry-run writes no spool or checkpoint"

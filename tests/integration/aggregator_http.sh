@@ -71,6 +71,20 @@ check_eq "$(grep -cvE '^<[0-7]>cadre-(agent|aggregator)[: ]' "$T/j.err")" 0 "jou
 JOURNAL_STREAM=1:2 "$BIN/cadre-aggregator" --check --config "$T/j.ini" >/dev/null 2>"$T/nj.err"
 check_grep '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z cadre-aggregator warn: ' "$T/nj.err" \
   "stderr that is not the journal keeps timestamps"
+# log_format = logfmt: key=value lines, the message quoted; under the journal the same
+# after the priority prefix and without ts=.
+printf 'log_format = logfmt\n' >> "$T/j.ini"
+"$BIN/cadre-aggregator" --check --config "$T/j.ini" >/dev/null 2>"$T/lf.err"
+check_grep '^ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z level=warn prog=cadre-aggregator msg="[^"]*listen[^"]*"$' \
+  "$T/lf.err" "log_format = logfmt writes logfmt lines"
+: > "$T/lfj.err"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/lfj.err") "$BIN/cadre-aggregator" --check --config "$T/j.ini" >/dev/null 2>>"$T/lfj.err"
+check_grep '^<4>level=warn prog=cadre-aggregator msg="' "$T/lfj.err" "logfmt under the journal: priority, no ts"
+printf 'log_format = json\n' > "$T/bad-lf.ini"
+sed -i '$d' "$T/j.ini"; cat "$T/j.ini" "$T/bad-lf.ini" > "$T/bad.ini"
+"$BIN/cadre-aggregator" --check --config "$T/bad.ini" >/dev/null 2>"$T/bad.err"
+check_eq "$?" 78 "an unknown log_format is a configuration error"
+check_grep 'log_format' "$T/bad.err" "the error names log_format"
 
 # Plain HTTP with read tokens.
 port=$(free_port)

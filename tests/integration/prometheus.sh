@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prometheus and Grafana, end to end. Static: examples/rules.yml and prometheus.yml pass
 # promtool with no findings and examples/rules_test.yml; every dashboard is valid JSON with
-# unique panel ids, a description on every panel and only the cadre-prometheus datasource.
+# unique panel ids, a description on every panel and only the $datasource variable (default
+# cadre-prometheus) as datasource.
 # Live: a generated two-site health system (bin/cadre-gen, 1000 staff, min_group_size 5, so
 # every KPI family has published cells) goes through two real agents (metrics_listen on)
 # into the real aggregator; /metrics passes `promtool check metrics`; a real Prometheus
@@ -47,14 +48,17 @@ for b in "${boards[@]}"; do
                   all(type == "number")' "$f")" true "$b: panel ids are unique numbers"
   # Every datasource reference anywhere, and every panel, target and query variable has one.
   check_eq "$(jq '[.. | objects | select(has("datasource")) | .datasource
-                  | select(. != {"type": "prometheus", "uid": "cadre-prometheus"})] | length' "$f")" 0 \
-    "$b: every datasource reference is uid cadre-prometheus"
+                  | select(. != {"type": "prometheus", "uid": "${datasource}"})] | length' "$f")" 0 \
+    "$b: every datasource reference is the \$datasource variable"
+  check_eq "$(jq -c '.templating.list[] | select(.name == "datasource") | [.type, .query, .current.value]' "$f")" \
+    '["datasource","prometheus","cadre-prometheus"]' \
+    "$b: \$datasource picks a Prometheus data source, cadre-prometheus by default"
   check_eq "$(jq '[.panels[] | select(.datasource == null), (.targets // [] | .[] |
                   select(.datasource == null))] | length' "$f")" 0 \
     "$b: every panel and target names its datasource"
   check_eq "$(jq '[.templating.list[] | select(.type == "query" and .datasource == null)] | length' "$f")" 0 \
     "$b: every query variable names its datasource"
-  check_eq "$(jq -c '[.templating.list[].name] | sort' "$f")" '["department","site","window"]' \
+  check_eq "$(jq -c '[.templating.list[].name] | sort' "$f")" '["datasource","department","site","window"]' \
     "$b: template variables"
   check_eq "$(jq '[.panels[] | select((.description // "") | length < 40)] | length' "$f")" 0 \
     "$b: every panel has a description"

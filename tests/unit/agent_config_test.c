@@ -7,6 +7,7 @@
 
 #include "agent/config.h"
 #include "common/inifile.h"
+#include "common/log.h"
 #include "common/xalloc.h"
 
 struct fx {
@@ -78,6 +79,7 @@ static void test_defaults(void **state)
     assert_null(c.tls_key_file);
     assert_int_equal(c.heartbeat_s, 60);
     assert_int_equal(c.once_timeout_s, 600);
+    assert_int_equal(c.log_format, LOG_TEXT);
     assert_int_equal(c.nsources, 0);
     agent_config_free(&c);
 }
@@ -99,6 +101,7 @@ static void test_every_key(void **state)
                       "tls_key_file = /k.pem\n"
                       "heartbeat_s = 1\n"
                       "once_timeout_s = 604800\n"
+                      "log_format = logfmt\n"
                       "[source usage]\n"
                       "type = usage_jsonl\n"
                       "path = /logs/*.jsonl\n"
@@ -126,11 +129,12 @@ static void test_every_key(void **state)
     assert_string_equal(c.tls_key_file, "/k.pem");
     assert_int_equal(c.heartbeat_s, 1);
     assert_int_equal(c.once_timeout_s, 604800); /* 7 * 86400 */
+    assert_int_equal(c.log_format, LOG_LOGFMT);
     assert_int_equal(c.nsources, 3);
     assert_string_equal(c.sources[0].name, "usage");
     assert_ptr_equal(c.sources[0].type, &source_usage_jsonl);
     assert_string_equal(c.sources[0].opts.path, "/logs/*.jsonl");
-    assert_int_equal(c.sources[0].line, 22); /* its first key; the header is line 21 */
+    assert_int_equal(c.sources[0].line, 23); /* its first key; the header is line 22 */
     assert_string_equal(c.sources[1].name, "hr");
     assert_ptr_equal(c.sources[1].type, &source_staffing_csv);
     assert_string_equal(c.sources[1].opts.path, "/hr/staff-*.csv");
@@ -289,7 +293,7 @@ static void test_tables(void **state)
     size_t n = 0;
     while (agent_config_table.rows[n].key)
         n++;
-    assert_int_equal(n, 20);
+    assert_int_equal(n, 21);
     assert_true(n <= OPTTAB_MAX_ROWS);
     agent_config_free(&c);
     for (size_t t = 0; source_types[t]; t++) {

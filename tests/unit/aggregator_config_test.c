@@ -7,6 +7,7 @@
 
 #include "aggregator/config.h"
 #include "common/decimal.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
@@ -60,6 +61,7 @@ static void test_defaults(void **state)
     assert_null(c.tls_cert_file);
     assert_null(c.tls_key_file);
     assert_null(c.tls_client_ca_file);
+    assert_int_equal(c.log_format, LOG_TEXT);
     assert_int_equal(c.min_group_size, 10);
     assert_false(c.has_as_of);
     assert_int_equal(agg_config_as_of(&c), today_local() - 1);
@@ -114,6 +116,7 @@ static void test_every_key(void **state)
                       "tls_cert_file = /c.pem\n"
                       "tls_key_file = /k.pem\n"
                       "tls_client_ca_file = /ca.pem\n"
+                      "log_format = logfmt\n"
                       "[remote_write]\n"
                       "url = https://prom.example/api/v1/write\n"
                       "interval_s = 1\n"
@@ -151,6 +154,7 @@ static void test_every_key(void **state)
     assert_string_equal(c.tls_cert_file, "/c.pem");
     assert_string_equal(c.tls_key_file, "/k.pem");
     assert_string_equal(c.tls_client_ca_file, "/ca.pem");
+    assert_int_equal(c.log_format, LOG_LOGFMT);
     assert_string_equal(c.rw_url, "https://prom.example/api/v1/write");
     assert_int_equal(c.rw_interval_s, 1);
     assert_string_equal(c.rw_token_file, "/etc/cadre/rw.token");
@@ -268,7 +272,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 25 + 4); /* two sections, their keys */
+    assert_int_equal(lines, 2 + 26 + 4); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);

@@ -2,8 +2,12 @@
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "common/csvread.h"
+#include "common/log.h"
 #include "common/decimal.h"
 #include "common/reckey.h"
 #include "common/strutil.h"
@@ -238,13 +242,52 @@ static void test_reckey_order(void **state)
     assert_null(rec_type_name(0));
 }
 
+/* Log lines in both formats, read back from a file standing in for stderr: logfmt quotes
+ * the message and escapes its quotes and backslashes; a newline in a message never splits
+ * the line; the level filter holds. */
+static void test_log_formats(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cadre-log-test.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(dup2(fd, 2) == 2);
+    log_set_prog("cadre-test");
+    log_set_format(LOG_TEXT);
+    log_warn("plain %s", "text");
+    log_set_format(LOG_LOGFMT);
+    log_error("said \"hi\" in C:\\tmp\nnext");
+    log_debug("dropped: below the level");
+    log_set_format(LOG_TEXT);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fdopen(fd, "r");
+    rewind(f);
+    char a[256] = "", b[256] = "", c[256] = "";
+    assert_non_null(fgets(a, sizeof a, f));
+    assert_non_null(fgets(b, sizeof b, f));
+    assert_null(fgets(c, sizeof c, f));
+    fclose(f);
+    unlink(path);
+    /* "YYYY-MM-DDTHH:MM:SSZ " is 21 bytes. */
+    assert_true(strlen(a) > 21 && a[4] == '-' && a[19] == 'Z');
+    assert_string_equal(a + 21, "cadre-test warn: plain text\n");
+    assert_memory_equal(b, "ts=", 3);
+    assert_true(b[7] == '-' && b[22] == 'Z');
+    assert_string_equal(b + 24,
+                        "level=error prog=cadre-test msg=\"said \\\"hi\\\" in C:\\\\tmp next\"\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dates),        cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_decimal),      cmocka_unit_test(test_strutil),
         cmocka_unit_test(test_csvread),      cmocka_unit_test(test_header_map),
-        cmocka_unit_test(test_reckey_order),
+        cmocka_unit_test(test_reckey_order), cmocka_unit_test(test_log_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
