@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "aggregator/config.h"
+#include "aggregator/backup_cmd.h"
 #include "aggregator/export_cmd.h"
 #include "aggregator/http.h"
 #include "aggregator/ingest.h"
@@ -34,6 +35,8 @@ static void usage(FILE *f)
             "       cadre-aggregator --check --config FILE\n"
             "       cadre-aggregator export --config FILE --quarter YYYYQn --format csv|json|html "
             "--out PATH\n"
+            "       cadre-aggregator backup --config FILE --to DIR   (a consistent copy of the "
+            "database)\n"
             "       cadre-aggregator kpis      (the KPI catalogue: names, windows, breakdowns)\n"
             "\n"
             "Receives protobuf batches from cadre-agent on POST /v1/ingest, keeps them in\n"
@@ -165,6 +168,8 @@ int main(int argc, char **argv)
     log_set_prog("cadre-aggregator");
     if (argc > 1 && strcmp(argv[1], "export") == 0)
         return export_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "backup") == 0)
+        return backup_main(argc - 1, argv + 1);
     if (argc == 2 && strcmp(argv[1], "kpis") == 0)
         return print_catalogue();
     const char *config = NULL;

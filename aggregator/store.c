@@ -416,6 +416,37 @@ void store_iter_free(struct store_iter *it)
     xfree(it);
 }
 
+int store_flush(struct store *s)
+{
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    int rc = 0;
+    for (int i = 0; i < CF_COUNT && !rc; i++) {
+        char *err = NULL;
+        rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+        if (err) {
+            log_error("store: flush failed: %s", err);
+            rocksdb_free(err);
+            rc = -EIO;
+        }
+    }
+    rocksdb_flushoptions_destroy(fo);
+    return rc;
+}
+
+void store_destroy(const char *path)
+{
+    rocksdb_options_t *o = rocksdb_options_create();
+    char *err = NULL;
+    rocksdb_destroy_db(o, path, &err);
+    if (err) {
+        log_error("store: cannot remove %s: %s", path, err);
+        rocksdb_free(err);
+    }
+    rocksdb_options_destroy(o);
+    remove_flat_dir(path); /* what destroy_db leaves (the info logs), then the folder */
+}
+
 int store_catch_up(struct store *s)
 {
     char *err = NULL;

@@ -95,6 +95,12 @@ const void *store_iter_key(struct store_iter *it, size_t *len);
 const void *store_iter_value(struct store_iter *it, size_t *len);
 void store_iter_free(struct store_iter *it);
 
+/* Writes every family's memtable to table files and waits (the data then needs no WAL
+ * replay). 0 or -EIO. */
+int store_flush(struct store *s);
+/* Deletes the database at path (a closed store) and its folder. */
+void store_destroy(const char *path);
+
 /* Brings a read-only (secondary) store up to date with the primary. 0 or -EIO. */
 int store_catch_up(struct store *s);
 

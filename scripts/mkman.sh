@@ -113,6 +113,9 @@ sed -n '/^configuration keys/,$p' "$out/aggregator.help" | tail -n +2 > "$out/ag
   echo ".PP"
   echo "\\fBexport\\fR writes one quarter's KPI rows (CSV, JSON or a self\\-contained HTML report)"
   echo "from a read\\-only view of the database, while the daemon runs or when it is stopped."
+  echo "\\fBbackup\\fR copies the database into a new folder, consistent as of one moment"
+  echo "between two batches, while the daemon runs or when it is stopped (exit 73 when the folder"
+  echo "exists, 74 on a read or write error); docs/operations.md explains restoring."
   echo "\\fBkpis\\fR prints the KPI catalogue."
   echo ".SH OPTIONS"
   awk '/^options:/ { on = 1; next } on && /^$/ { if (o) print o; exit }
