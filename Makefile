@@ -67,7 +67,7 @@ TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 PROGS = $(BIN)/cadre-agent $(BIN)/cadre-aggregator $(if $(GEN_SRC),$(BIN)/cadre-gen)
 
 .SECONDARY:
-.PHONY: all deps test check unit integration lint clean bench demo demo-stop fuzz install man
+.PHONY: all deps test check unit integration lint clean bench demo demo-stop fuzz install man deb
 all: $(PROGS)
 
 # `make install`: the two daemons, their example configs and the licence under
@@ -82,6 +82,18 @@ install: $(BIN)/cadre-agent $(BIN)/cadre-aggregator man
 		$(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 $(BUILD)/man/cadre.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 LICENSE README.md $(DESTDIR)$(PREFIX)/share/doc/cadre/
+
+# `make deb`: cadre-agent, cadre-aggregator and cadre-common .deb files in $(DEB_OUT),
+# built in $(DEB_BUILD) with Debian's hardening flags (dpkg-buildflags) and without
+# -Werror; DEB_VERSION overrides the version scripts/mkdeb.sh derives from git describe.
+DEB_BUILD ?= build/deb
+DEB_OUT ?= $(DEB_BUILD)/out
+DEB_VERSION ?=
+deb:
+	$(Q)$(MAKE) --no-print-directory all man BUILD=$(DEB_BUILD) BIN=$(DEB_BUILD)/bin SANITIZE=0 \
+		WERROR= CFLAGS="$$(dpkg-buildflags --get CFLAGS)" \
+		CPPFLAGS="$$(dpkg-buildflags --get CPPFLAGS)" LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)"
+	$(Q)bash scripts/mkdeb.sh $(DEB_BUILD)/bin $(DEB_BUILD)/man $(DEB_OUT) $(DEB_VERSION)
 
 # Man pages cadre-agent(8), cadre-aggregator(8), cadre.conf(5), made from the binaries'
 # --help (the tables the config parsers read), into $(BUILD)/man.

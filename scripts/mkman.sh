@@ -64,7 +64,6 @@ sed -n '/^configuration keys/,$p' "$out/aggregator.help" | tail -n +2 > "$out/ag
   echo "lower\\-case id) before anything is written or sent: raw ids never leave the server."
   echo "Records wait in a durable spool under \\fIstate_dir\\fR until the aggregator acknowledges"
   echo "them, so a crash, a restart or an unreachable aggregator loses nothing."
-  echo "The input files each source type reads are described in docs/formats.md."
   echo ".SH OPTIONS"
   awk '/^  --/ { if (o) print o; o = $0; next } /^  +[^ -]/ && o { o = o " " $0; next } /^$/ && o { print o; o = ""; exit }' "$out/agent.help" |
     sed -E 's/^  (--[a-z-]+( [A-Z]+)?) +/\1\t/; s/ +/ /g; s/ \(below\)$/ (see cadre.conf(5))/' |
