@@ -13,7 +13,7 @@ pkgs=(
   zlib1g-dev libzstd-dev libsnappy-dev libisal-dev
   libcmocka-dev libsystemd-dev
   curl prometheus chromium libxml2-utils openssl time bc jq strace
-  man-db groff-base lintian dpkg-dev systemd adduser
+  man-db groff-base lintian dpkg-dev systemd adduser python3
 )
 
 missing=()
