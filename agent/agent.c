@@ -52,6 +52,7 @@ struct agent {
     enum agent_mode mode;
     FILE *dry_out;
     struct pseudonym *pseudo;
+    struct pseudonym_cache *keys; /* shared by the sources (all polled on one thread) */
     char *ckpt_dir, *spool_dir;
     int lock_fd;
     uint8_t spool_id[16];
@@ -367,6 +368,7 @@ static int start_sources(struct agent *a)
         s->env = (struct source_env){
             .name = s->name,
             .pseudo = a->pseudo,
+            .keys = a->keys,
             .ckpt_dir = a->ckpt_dir,
             .fsync = a->cfg.fsync == SPOOL_FSYNC_ALWAYS,
             .dry_run = dry,
@@ -492,6 +494,7 @@ int agent_open(struct agent **out, struct agent_config *cfg, enum agent_mode mod
         log_error("%s", err);
         goto fail;
     }
+    a->keys = pseudonym_cache_new(a->pseudo);
     if (mode == AGENT_DRY_RUN) {
         /* Checkpoints are read when they exist (what would ship now), never written. */
         size_t n = strlen(a->cfg.state_dir) + 16;
@@ -663,6 +666,7 @@ void agent_close(struct agent *a, int grace_ms)
         spool_close(a->spool);
     }
     wire_recs_free(&a->batch);
+    pseudonym_cache_free(a->keys);
     pseudonym_free(a->pseudo);
     if (a->lock_fd >= 0)
         close(a->lock_fd);

@@ -28,7 +28,8 @@ int pseudonym_staff_key(const struct pseudonym *p, const char *id, size_t len, u
 
 /* A memo of recent ids for one thread: the same staff key as pseudonym_staff_key, without
  * the HMAC when the normalised id (up to PSEUDONYM_CACHE_ID_MAX bytes) was seen lately.
- * Holds about 800 KiB; wiped on free. Not thread-safe: one per source instance. */
+ * Holds about 7 MiB; wiped on free. Not thread-safe: one per thread (the agent shares one
+ * between its sources, all polled on one thread). */
 #define PSEUDONYM_CACHE_ID_MAX 39
 struct pseudonym_cache;
 /* p must outlive the cache. Free with pseudonym_cache_free. */

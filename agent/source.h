@@ -12,6 +12,7 @@
 #include "common/opttab.h"
 
 struct pseudonym;
+struct pseudonym_cache;
 
 /* Why a row or line is rejected (docs/agent.md), as counted and logged. */
 enum source_reason { SRC_MALFORMED, SRC_MISSING_FIELD, SRC_INVALID_VALUE, SRC_NREASONS };
@@ -50,9 +51,12 @@ struct source_stats {
 struct source_env {
     const char *name;               /* instance name: logs and usage record keys */
     const struct pseudonym *pseudo; /* the org key */
-    const char *ckpt_dir;           /* checkpoint folder; NULL keeps state in memory only */
-    bool fsync;                     /* fsync checkpoint files */
-    bool dry_run;                   /* read checkpoints but never write them */
+    /* Staff keys of recent ids, shared by the sources of one agent (they are polled on one
+     * thread); NULL: a source makes its own. */
+    struct pseudonym_cache *keys;
+    const char *ckpt_dir; /* checkpoint folder; NULL keeps state in memory only */
+    bool fsync;           /* fsync checkpoint files */
+    bool dry_run;         /* read checkpoints but never write them */
     /* Hands one record on: rec is a packed cadre.Record of len bytes, only borrowed
      * (batched for the spool, or printed in a dry run). Returns 0 or a negative errno. */
     int (*emit)(void *ud, const uint8_t *rec, size_t len);

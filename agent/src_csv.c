@@ -57,8 +57,9 @@ struct csv_src {
     struct snapid snap;           /* the snapshot shipped last (path NULL: none) */
     int map_fd;                   /* map file of what was shipped (checked); -1: nothing shipped */
     size_t run_bytes;             /* sort buffer (extsort.h) */
-    struct pseudonym_cache *keys; /* staff keys of recent ids: a snapshot repeats each id on
-                                     many rows, and the HMAC was a sixth of the agent's CPU */
+    struct pseudonym_cache *keys; /* staff keys of recent ids: a snapshot repeats each id
+                                     on many rows (source_env.keys, or own_keys) */
+    struct pseudonym_cache *own_keys; /* when the agent shares none */
 };
 
 struct reading {
@@ -655,7 +656,7 @@ int src_csv_init(void **ctx, const struct csv_type *t, const struct source_opts 
     c->authoritative = opts->authoritative;
     c->map_fd = -1;
     c->run_bytes = RUN_BYTES_DEFAULT;
-    c->keys = pseudonym_cache_new(env->pseudo);
+    c->keys = env->keys ? env->keys : (c->own_keys = pseudonym_cache_new(env->pseudo));
     snprintf(c->ckpt_name, sizeof c->ckpt_name, "%s.%s.ckpt", env->name,
              rec_type_name(t->rec_type));
     load_map(c, env);
@@ -676,7 +677,7 @@ void src_csv_fini(void *ctx)
         return;
     if (c->map_fd >= 0)
         close(c->map_fd);
-    pseudonym_cache_free(c->keys);
+    pseudonym_cache_free(c->own_keys);
     xfree(c->path);
     xfree(c->snap.path);
     xfree(c);

@@ -50,8 +50,9 @@ struct usage_src {
     char ckpt_name[128];
     struct tail *t; /* committed positions */
     size_t n;
-    struct pseudonym_cache *keys; /* staff keys of recent ids */
-    char *scratch;                /* decoded JSON strings of the current line */
+    struct pseudonym_cache *keys;     /* staff keys of recent ids */
+    struct pseudonym_cache *own_keys; /* when the agent shares none (keys is this) */
+    char *scratch;                    /* decoded JSON strings of the current line */
     size_t scratch_cap;
 };
 
@@ -373,7 +374,7 @@ static int usage_init(void **ctx, const struct source_opts *o, const struct sour
         return -EINVAL;
     struct usage_src *u = xcalloc(1, sizeof *u);
     u->glob = xstrdup(o->path);
-    u->keys = pseudonym_cache_new(env->pseudo);
+    u->keys = env->keys ? env->keys : (u->own_keys = pseudonym_cache_new(env->pseudo));
     snprintf(u->ckpt_name, sizeof u->ckpt_name, "%s.usage.ckpt", env->name);
     load_ckpt(u, env);
     *ctx = u;
@@ -387,7 +388,7 @@ static void usage_fini(void *ctx)
         return;
     xfree(u->glob);
     xfree(u->t);
-    pseudonym_cache_free(u->keys);
+    pseudonym_cache_free(u->own_keys);
     xfree(u->scratch);
     xfree(u);
 }

@@ -25,11 +25,11 @@ cleanup_pkgs() { dpkg -P cadre-agent cadre-aggregator cadre-common >/dev/null 2>
 trap 'cleanup_pkgs; t_cleanup' EXIT
 
 # --- build twice ---
-make -s -C "$root" deb DEB_BUILD="$root/build/deb" DEB_OUT="$T/v1" > "$T/deb1.log" 2>&1 ||
+make -s -C "$root" deb DEB_OUT="$T/v1" > "$T/deb1.log" 2>&1 ||
   { not_ok "make deb: $(tail -5 "$T/deb1.log")"; t_done; exit 1; }
 v1=$(dpkg-deb -f "$T"/v1/cadre-agent_*.deb Version)
 v2="${v1%-*}-2"
-make -s -C "$root" deb DEB_BUILD="$root/build/deb" DEB_OUT="$T/v2" DEB_VERSION="$v2" > "$T/deb2.log" 2>&1 ||
+make -s -C "$root" deb DEB_OUT="$T/v2" DEB_VERSION="$v2" > "$T/deb2.log" 2>&1 ||
   { not_ok "make deb (second build): $(tail -5 "$T/deb2.log")"; t_done; exit 1; }
 check_eq "$(ls "$T"/v1/*.deb | wc -l)" 3 "make deb builds three packages"
 check_grep '^Depends: .*librocksdb' <(dpkg-deb -f "$T"/v1/cadre-aggregator_*.deb Depends | sed 's/^/Depends: /') \

@@ -125,8 +125,8 @@ static void test_staff_key_matches_hmac(void **state)
 }
 
 /* The memo gives exactly pseudonym_staff_key's answer: for ids seen first, seen again
- * (hits), evicted by others that share their slot (40,000 ids over 16,384 slots), written
- * in other case or with padding, longer than the memo keeps, and empty. */
+ * (hits), evicted by others that share their set (400,000 ids over 65,536 sets of two),
+ * written in other case or with padding, longer than the memo keeps, and empty. */
 static void test_cache_matches(void **state)
 {
     (void)state;
@@ -135,7 +135,7 @@ static void test_cache_matches(void **state)
     char id[80];
     uint8_t want[16], got[16];
     for (int round = 0; round < 3; round++) {
-        for (int i = 0; i < 40000; i += round == 1 ? 7 : 1) {
+        for (int i = 0; i < 400000; i += round == 1 ? 7 : 1) {
             int n = snprintf(id, sizeof id, round == 2 ? " T%06d\t" : "t%06d", i);
             assert_int_equal(pseudonym_staff_key(p, id, (size_t)n, want), 0);
             assert_int_equal(pseudonym_cache_key(c, id, (size_t)n, got), 0);
