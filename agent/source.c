@@ -54,7 +54,7 @@ void source_reject_flush(const struct source_env *env, bool force)
         return;
     log_warn("[source %s] %llu more rows rejected in the last %llds, not logged one by one "
              "(at most %d a minute are; all are counted in "
-             "cadre_agent_rejected_records_total)",
+             "cadre_agent_source_rejected_records_total)",
              env->name, st->reject_quiet, now - st->reject_window_s, SOURCE_REJECT_LOG_MAX);
     st->reject_quiet = 0;
     st->reject_logged = 0;

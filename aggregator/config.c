@@ -82,6 +82,12 @@ static const struct opt agg_rows[] = {
      .help = "flag: own sickness ratio above"},
     {"burnout_min_flags", OPT_INT, "2", O(burnout_min_flags), 1, 5, false,
      .help = "flags that make a person at risk"},
+    {"dominance_min_contributors", OPT_INT, "3", O(dominance_min_contributors), 1, 1000000, false,
+     .help = "dominance: a magnitude cell needs this many people adding to it"},
+    {"dominance_max_share", OPT_DEC, "0.5", O(dominance_max_share), 1, MICRO, false,
+     .help = "dominance: a cell is suppressed when one person's part exceeds this share"},
+    {"drift_baseline_days", OPT_INT, "84", O(drift_baseline_days), 1, 730, false,
+     .help = "days before the window that AI-output drift compares against"},
     {"tls_cert_file", OPT_STR, NULL, O(tls_cert_file), 0, 0, false,
      .help = "serve HTTPS with this certificate"},
     {"tls_key_file", OPT_STR, NULL, O(tls_key_file), 0, 0, false,
@@ -102,6 +108,8 @@ static const struct opt rw_rows[] = {
      .help = "bearer token for the endpoint"},
     {"external_labels", OPT_STR, NULL, O(rw_external_labels), 0, 0, false,
      .help = "labels added to every series, e.g. region=\"north\""},
+    {"send_counts", OPT_BOOL, "false", O(rw_send_counts), 0, 0, false,
+     .help = "also push each additive KPI's numerator and denominator"},
     {NULL, 0, NULL, 0, 0, 0, false, .help = NULL},
 };
 #undef O
@@ -166,8 +174,10 @@ int agg_config_load(struct agg_config *cfg, const char *path, char *err, size_t 
         snprintf(err, errlen, "%s: [remote_write] url must start with http:// or https://", path);
         goto fail;
     }
-    if ((cfg->rw_token_file || cfg->rw_external_labels) && !(cfg->rw_url && *cfg->rw_url)) {
-        snprintf(err, errlen, "%s: [remote_write] token_file and external_labels need url", path);
+    if ((cfg->rw_token_file || cfg->rw_external_labels || cfg->rw_send_counts) &&
+        !(cfg->rw_url && *cfg->rw_url)) {
+        snprintf(err, errlen,
+                 "%s: [remote_write] token_file, external_labels and send_counts need url", path);
         goto fail;
     }
     while (cfg->literacy_courses[cfg->n_literacy_courses])

@@ -32,9 +32,12 @@ struct agg_config {
     int64_t burnout_overtime_ratio, burnout_long_shift_share, burnout_wow8_seconds,
         burnout_sickness_ratio;
     int64_t burnout_short_rests, burnout_min_flags;
+    int64_t dominance_min_contributors, dominance_max_share; /* share in millionths */
+    int64_t drift_baseline_days;
     /* [remote_write] */
     char *rw_url, *rw_token_file, *rw_external_labels;
     int64_t rw_interval_s;
+    bool rw_send_counts;
 };
 
 #define AGG_CONFIG_NTABLES 2

@@ -13,10 +13,8 @@
 
 /* The families, run in this order over each window. */
 static const struct kpi_family *const families[] = {
-    &kpi_family_adoption,
-    &kpi_family_load,
-    &kpi_family_retention,
-    &kpi_family_literacy,
+    &kpi_family_adoption, &kpi_family_load,  &kpi_family_retention,
+    &kpi_family_literacy, &kpi_family_drift,
 };
 #define NFAMILIES (sizeof families / sizeof *families)
 
@@ -93,5 +91,8 @@ void kpi_params_init(struct kpi_params *p, const struct agg_config *cfg)
     p->burnout_sickness_ratio = cfg->burnout_sickness_ratio;
     p->burnout_short_rests = cfg->burnout_short_rests;
     p->burnout_min_flags = cfg->burnout_min_flags;
+    p->dominance_min_contributors = cfg->dominance_min_contributors;
+    p->dominance_max_share = cfg->dominance_max_share;
+    p->drift_baseline_days = cfg->drift_baseline_days;
     p->literacy_courses = cfg->literacy_courses;
 }

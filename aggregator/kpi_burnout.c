@@ -116,7 +116,7 @@ static void load_compute(const struct kpi_window *w)
             both(&b.lng, ep, adopter, dur >= H12, 1, who);
             both(&b.ext, ep, adopter, dur > H13, 1, who);
             both(&b.rest, ep, adopter, is_short, 1, who);
-            both(&b.overtime, ep, adopter, (double)sh->overtime_micro, 0, 0);
+            kpi_groups_add_part(&b.overtime, ep, adopter, (double)sh->overtime_micro, who);
         }
         for (uint32_t i = 0; i < p->nabsences; i++) {
             const struct absence *a = &p->absences[i];
@@ -126,7 +126,7 @@ static void load_compute(const struct kpi_window *w)
             if (!ep)
                 continue;
             own.sick += a->hours_micro;
-            both(&b.sickness, ep, adopter, (double)a->hours_micro, 0, 0);
+            kpi_groups_add_part(&b.sickness, ep, adopter, (double)a->hours_micro, who);
         }
         for (uint32_t i = 0; i < p->nehr; i++) {
             const struct ehr_day *e = &p->ehr[i];
@@ -138,15 +138,23 @@ static void load_compute(const struct kpi_window *w)
             own.has_ehr = 1;
             own.sched += e->sched_micro;
             own.outside += e->outside_micro;
-            both(&b.wow8, ep, adopter, (double)e->outside_micro, (double)e->sched_micro, who);
-            both(&b.ehr8, ep, adopter, (double)e->ehr_micro, (double)e->sched_micro, who);
-            both(&b.inbox8, ep, adopter, (double)e->inbox_micro, (double)e->sched_micro, who);
+            both(&b.wow8, ep, adopter, 0, (double)e->sched_micro, who);
+            both(&b.ehr8, ep, adopter, 0, (double)e->sched_micro, who);
+            both(&b.inbox8, ep, adopter, 0, (double)e->sched_micro, who);
+            kpi_groups_add_part(&b.wow8, ep, adopter, (double)e->outside_micro, who);
+            kpi_groups_add_part(&b.ehr8, ep, adopter, (double)e->ehr_micro, who);
+            kpi_groups_add_part(&b.inbox8, ep, adopter, (double)e->inbox_micro, who);
         }
         if (own.n_shifts || own.has_ehr) {
             int at_risk = flags_raised(w->p, &own) >= w->p->burnout_min_flags;
             both(&b.risk, g, adopter, at_risk, 1, who);
         }
     }
+
+    /* Dominance on the magnitude KPIs, in their exact micro units (before scaling). */
+    struct kpi_groups *magnitude[] = {&b.overtime, &b.sickness, &b.wow8, &b.ehr8, &b.inbox8};
+    for (size_t i = 0; i < sizeof magnitude / sizeof *magnitude; i++)
+        kpi_groups_dominance(magnitude[i], m, w->p);
 
     /* Units: overtime and sick hours are micro-hours over fte-micro-days x H / 7; EHR sums
      * are micro-minutes x 60 (seconds) over micro-hours / 8. */

@@ -46,6 +46,56 @@ void kpi_groups_add_cohort(struct kpi_groups *g, int adopter, double num, double
     kpi_cell_add(&g->cohort[adopter ? 1 : 0], num, den, person);
 }
 
+static void part_add(struct kpi_cell *c, double num, uint32_t who)
+{
+    if (c->part_who != who) {
+        if (c->part > 0) {
+            c->contributors++;
+            if (c->part > c->max_part)
+                c->max_part = c->part;
+        }
+        c->part_who = who;
+        c->part = 0;
+    }
+    c->part += num;
+    c->num += num;
+}
+
+void kpi_groups_add_part(struct kpi_groups *g, const struct episode *ep, int adopter, double num,
+                         uint32_t who)
+{
+    part_add(&g->org, num, who);
+    part_add(&g->site[ep->site], num, who);
+    part_add(&g->dept[ep->dept], num, who);
+    part_add(&g->role[ep->role], num, who);
+    part_add(&g->cohort[adopter ? 1 : 0], num, who);
+}
+
+static void dominance_cells(struct kpi_cell *c, size_t n, const struct kpi_params *p)
+{
+    for (size_t i = 0; i < n; i++) {
+        part_add(&c[i], 0, 0); /* finishes the last person's part */
+        if (!(c[i].num > 0))
+            continue;
+        /* Parts and numerators are sums of micro units, exact integers in a double. */
+        __int128 max = (__int128)(int64_t)c[i].max_part, num = (__int128)(int64_t)c[i].num;
+        c[i].dominated = c[i].contributors < p->dominance_min_contributors ||
+                         max * 1000000 > (__int128)p->dominance_max_share * num;
+    }
+}
+
+void kpi_groups_dominance(struct kpi_groups *g, const struct kpi_model *m,
+                          const struct kpi_params *p)
+{
+    if (p->dominance_min_contributors <= 0)
+        return;
+    dominance_cells(&g->org, 1, p);
+    dominance_cells(g->site, m->sites.n, p);
+    dominance_cells(g->dept, m->depts.n, p);
+    dominance_cells(g->role, m->roles.n, p);
+    dominance_cells(g->cohort, 2, p);
+}
+
 static void scale_cells(struct kpi_cell *c, size_t n, const double *f)
 {
     for (size_t i = 0; i < n; i++) {
@@ -69,7 +119,8 @@ void kpi_cell_emit(const struct kpi_cell *c, const struct kpi_window *w, const c
                    const char *by, const char *group)
 {
     if (c->den > 0)
-        kpi_table_add(w->t, kpi, w->name, by, group, c->num, c->den, c->persons, w->s, w->e);
+        kpi_table_add(w->t, kpi, w->name, by, group, c->num, c->den, c->persons, w->s, w->e)
+            ->dominated = c->dominated;
 }
 
 void kpi_cells_emit(const struct kpi_cell *c, size_t n, const struct strtab *tab,

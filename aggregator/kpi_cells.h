@@ -24,6 +24,10 @@ struct kpi_params {
     int64_t burnout_overtime_ratio, burnout_long_shift_share, burnout_wow8_seconds,
         burnout_sickness_ratio; /* millionths */
     int64_t burnout_short_rests, burnout_min_flags;
+    /* The dominance rule of magnitude cells (docs/privacy.md); 0 contributors: off (the
+     * config's minimum is 1, so only callers that leave it unset turn it off). */
+    int64_t dominance_min_contributors, dominance_max_share; /* share in millionths */
+    int64_t drift_baseline_days;                             /* 0: no drift rows */
     char **literacy_courses; /* NULL-terminated; empty = every course */
 };
 
@@ -41,6 +45,12 @@ struct kpi_cell {
     double num, den;
     int64_t persons; /* distinct persons counted into the cell */
     uint32_t stamp;  /* the last person counted (index + 1) */
+    /* Dominance (kpi_groups_add_part): each person's part of num, in num's exact units. */
+    uint32_t part_who;    /* the person whose part is being summed (index + 1) */
+    double part;          /* their part so far */
+    double max_part;      /* the largest finished part */
+    int64_t contributors; /* finished parts above 0 */
+    bool dominated;       /* set by kpi_groups_dominance */
 };
 
 /* Cells of the org, site, department and role breakdowns of one KPI, and of the
@@ -66,6 +76,19 @@ void kpi_groups_add(struct kpi_groups *g, const struct episode *ep, double num, 
 /* Adds to the cohort cell (adopter or not). */
 void kpi_groups_add_cohort(struct kpi_groups *g, int adopter, double num, double den,
                            uint32_t person);
+/* Adds num to the numerators of the org, site, department and role cells of ep and of the
+ * adoption cohort as person who's (index + 1) part, for the dominance rule; counts no
+ * person and adds no denominator. One person's calls must come together (the families
+ * take persons in turn), and num must be an exact integer (micro units). */
+void kpi_groups_add_part(struct kpi_groups *g, const struct episode *ep, int adopter, double num,
+                         uint32_t who);
+/* The dominance rule (docs/privacy.md) on every cell of g: dominated when the numerator is
+ * above 0 and fewer than p->dominance_min_contributors people have a part above 0, or the
+ * largest part exceeds p->dominance_max_share of the numerator (exactly, in 128 bits). Does
+ * nothing when p->dominance_min_contributors is 0. Call after the last add, before
+ * kpi_groups_scale(); only parts added with kpi_groups_add_part() count. */
+void kpi_groups_dominance(struct kpi_groups *g, const struct kpi_model *m,
+                          const struct kpi_params *p);
 /* Sets every cell's numerator to num * nmul / ndiv and denominator to den * dmul / ddiv
  * (sums kept in exact integer units while accumulating become hours or seconds). */
 void kpi_groups_scale(struct kpi_groups *g, const struct kpi_model *m, double nmul, double ndiv,
@@ -77,7 +100,8 @@ void kpi_groups_emit(const struct kpi_groups *g, const struct kpi_window *w, con
  * "all"). */
 void kpi_cells_emit(const struct kpi_cell *c, size_t n, const struct strtab *tab,
                     const struct kpi_window *w, const char *kpi, const char *by);
-/* Emits one cell as the row (kpi, by, group) when its denominator is above 0. */
+/* Emits one cell as the row (kpi, by, group) when its denominator is above 0; the row is
+ * marked dominated when the cell is. */
 void kpi_cell_emit(const struct kpi_cell *c, const struct kpi_window *w, const char *kpi,
                    const char *by, const char *group);
 

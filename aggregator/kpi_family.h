@@ -22,5 +22,6 @@ extern const struct kpi_family kpi_family_adoption;  /* kpi_adoption.c */
 extern const struct kpi_family kpi_family_load;      /* kpi_burnout.c */
 extern const struct kpi_family kpi_family_retention; /* kpi_retention.c */
 extern const struct kpi_family kpi_family_literacy;  /* kpi_literacy.c */
+extern const struct kpi_family kpi_family_drift;     /* kpi_drift.c */
 
 #endif

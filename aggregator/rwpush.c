@@ -21,6 +21,7 @@
 struct rwpush {
     char *url, *token_file, *labels;
     int64_t interval_ms;
+    unsigned flags; /* rw_build flags */
     struct refresher *ref;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -70,7 +71,7 @@ static int push_once(struct rwpush *p)
     const struct kpi_def *defs = kpi_catalogue(&ndefs);
     uint8_t *body = NULL;
     size_t len = 0;
-    int n = rw_build(&s->table, defs, ndefs, p->labels, at / 1000, &body, &len);
+    int n = rw_build(&s->table, defs, ndefs, p->labels, p->flags, at / 1000, &body, &len);
     snapshot_release(p->ref, s);
     char err[768];
     int rc;
@@ -154,6 +155,7 @@ int rwpush_start(struct rwpush **out, const struct agg_config *cfg, struct refre
     p->token_file = cfg->rw_token_file ? xstrdup(cfg->rw_token_file) : NULL;
     p->labels = cfg->rw_external_labels ? xstrdup(cfg->rw_external_labels) : NULL;
     p->interval_ms = cfg->rw_interval_s * 1000;
+    p->flags = cfg->rw_send_counts ? RW_SEND_COUNTS : 0;
     p->ref = ref;
     p->rnd = (unsigned)now_us();
     pthread_mutex_init(&p->mu, NULL);
@@ -167,7 +169,8 @@ int rwpush_start(struct rwpush **out, const struct agg_config *cfg, struct refre
         xfree(p);
         return -EAGAIN;
     }
-    log_info("remote_write: pushing KPIs to %s every %lld s", p->url,
+    log_info("remote_write: pushing KPIs%s to %s every %lld s",
+             cfg->rw_send_counts ? " with their numerators and denominators" : "", p->url,
              (long long)cfg->rw_interval_s);
     *out = p;
     return 0;

@@ -6,7 +6,10 @@
  * its department cells, so a published nested site with exactly one suppressed department
  * loses the next smallest department (or, with none left, the site cell); a suppressed
  * nested site whose departments are all published loses its smallest department. Rounds
- * run until one adds nothing.
+ * run until one adds nothing. Primary also takes cells that one person dominates (the
+ * family marks them, kpi_cells.h). Last, a KPI that is not a sum (KPI_SUPPRESS_FOLLOW)
+ * takes no complementary or linked rule: its cell goes when the cell it follows is
+ * suppressed.
  */
 #include <string.h>
 
@@ -46,6 +49,13 @@ static int smaller(const struct kpi_row *a, const struct kpi_row *b)
     return strcmp(a->group, b->group) < 0;
 }
 
+/* Whether the KPI takes the complementary and linked rules (its cells are sums). */
+static bool sums(const char *kpi)
+{
+    const struct kpi_def *d = kpi_catalogue_find(kpi);
+    return !d || d->suppression == KPI_SUPPRESS_CELLS;
+}
+
 /* Complementary rule on every breakdown but org; returns cells suppressed. */
 static size_t complementary(struct kpi_table *t)
 {
@@ -55,7 +65,7 @@ static size_t complementary(struct kpi_table *t)
         while (j < t->n && strcmp(t->rows[j].kpi, t->rows[i].kpi) == 0 &&
                strcmp(t->rows[j].by, t->rows[i].by) == 0)
             j++;
-        if (strcmp(t->rows[i].by, "org") != 0) {
+        if (strcmp(t->rows[i].by, "org") != 0 && sums(t->rows[i].kpi)) {
             size_t nsup = 0;
             struct kpi_row *next = NULL;
             for (size_t k = i; k < j; k++) {
@@ -126,8 +136,9 @@ void suppress_window(const struct kpi_window *w)
     for (size_t i = 0; i < t->n; i++) {
         if (!def || strcmp(def->name, t->rows[i].kpi) != 0)
             def = kpi_catalogue_find(t->rows[i].kpi);
-        if (t->rows[i].persons < w->p->min_group_size &&
-            (!def || def->suppression != KPI_SUPPRESS_NEVER))
+        if ((t->rows[i].persons < w->p->min_group_size &&
+             (!def || def->suppression != KPI_SUPPRESS_NEVER)) ||
+            t->rows[i].dominated)
             t->rows[i].suppressed = true;
     }
 
@@ -158,11 +169,24 @@ void suppress_window(const struct kpi_window *w)
             size_t j = i;
             while (j < t->n && strcmp(t->rows[j].kpi, t->rows[i].kpi) == 0)
                 j++;
-            added += linked(t, i, m, &c, nested);
+            if (sums(t->rows[i].kpi))
+                added += linked(t, i, m, &c, nested);
             i = j;
         }
         if (!added)
             break;
+    }
+    /* Cells that follow another KPI's cell, now that those are final. */
+    def = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        struct kpi_row *r = &t->rows[i];
+        if (!def || strcmp(def->name, r->kpi) != 0)
+            def = kpi_catalogue_find(r->kpi);
+        if (!def || def->suppression != KPI_SUPPRESS_FOLLOW || r->suppressed)
+            continue;
+        const struct kpi_row *f = kpi_table_find(t, def->follows, r->window, r->by, r->group);
+        if (!f || f->suppressed)
+            r->suppressed = true;
     }
     xfree(c.dept_site);
     xfree(c.site_dept);

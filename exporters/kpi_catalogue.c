@@ -9,6 +9,7 @@ static const char *const w_adoption[] = {"7d", "28d", "90d", NULL};
 static const char *const w_load[] = {"28d", "90d", NULL};
 static const char *const w_retention[] = {"90d", "365d", NULL};
 static const char *const w_literacy[] = {"28d", NULL};
+static const char *const w_drift[] = {"7d", NULL};
 const char *const kpi_metric_windows[] = {"7d", "28d", "90d", "365d", NULL};
 
 #define ORG KPI_BY_BIT(KPI_BY_ORG)
@@ -31,54 +32,76 @@ static const struct kpi_def catalogue[] = {
     {"adoption_ratio", ADOPTION, KPI_UP_GOOD, STD, w_adoption, CELLS, true, "population",
      "Share of the population with at least one AI-tool usage event in the window.", "AI adoption",
      "Staff employed in the quarter who used an AI tool at least once, over all staff employed "
-     "in the quarter (each counted in the group of their last employed day)."},
+     "in the quarter (each counted in the group of their last employed day).",
+     NULL},
     {"engaged_ratio", ADOPTION, KPI_UP_GOOD, STD, w_adoption, CELLS, true, "population",
      "Share of the population active on at least ceil(days/7) distinct days of the window.",
      "Regular AI use",
      "Staff active with AI tools on at least one day per week of the quarter (days &#247; 7, "
-     "rounded up, distinct days), over all staff employed in the quarter."},
+     "rounded up, distinct days), over all staff employed in the quarter.",
+     NULL},
     {"tool_adoption_ratio", ADOPTION, KPI_UP_GOOD, TOOL, w_adoption, CELLS, true, "org population",
-     "Share of the org population active with the tool in the window.", NULL, NULL},
+     "Share of the org population active with the tool in the window.", NULL, NULL, NULL},
     {"ai_output_accepted_ratio", ADOPTION, KPI_NEUTRAL, STD | TOOL, w_adoption, CELLS, true,
      "staff with outcome events", "AI-output events accepted over events with any outcome.",
      "AI output accepted",
-     "AI outputs accepted as they were, over AI outputs with a recorded outcome."},
+     "AI outputs accepted as they were, over AI outputs with a recorded outcome.", NULL},
     {"ai_output_edited_ratio", ADOPTION, KPI_NEUTRAL, STD | TOOL, w_adoption, CELLS, true,
      "staff with outcome events", "AI-output events edited over events with any outcome.",
-     "AI output edited", "AI outputs edited before use, over AI outputs with a recorded outcome."},
+     "AI output edited", "AI outputs edited before use, over AI outputs with a recorded outcome.",
+     NULL},
     {"ai_output_rejected_ratio", ADOPTION, KPI_NEUTRAL, STD | TOOL, w_adoption, CELLS, true,
      "staff with outcome events", "AI-output events rejected over events with any outcome.",
-     "AI output rejected", "AI outputs rejected, over AI outputs with a recorded outcome."},
+     "AI output rejected", "AI outputs rejected, over AI outputs with a recorded outcome.", NULL},
+    /* drift of AI output against the drift_baseline_days before the window (by tool) */
+    {"ai_output_accepted_drift_z", KPI_FAM_ADOPTION, KPI_UNIT_Z, KPI_NEUTRAL, TOOL, w_drift,
+     KPI_SUPPRESS_FOLLOW, false, "staff with outcome events of the tool in the window",
+     "Two-proportion z score of the tool's accepted share in the window against the "
+     "drift_baseline_days before it.",
+     NULL, NULL, .follows = "ai_output_accepted_ratio"},
+    {"ai_output_edited_drift_z", KPI_FAM_ADOPTION, KPI_UNIT_Z, KPI_NEUTRAL, TOOL, w_drift,
+     KPI_SUPPRESS_FOLLOW, false, "staff with outcome events of the tool in the window",
+     "Two-proportion z score of the tool's edited share in the window against the "
+     "drift_baseline_days before it.",
+     NULL, NULL, .follows = "ai_output_edited_ratio"},
+    {"ai_output_rejected_drift_z", KPI_FAM_ADOPTION, KPI_UNIT_Z, KPI_NEUTRAL, TOOL, w_drift,
+     KPI_SUPPRESS_FOLLOW, false, "staff with outcome events of the tool in the window",
+     "Two-proportion z score of the tool's rejected share in the window against the "
+     "drift_baseline_days before it.",
+     NULL, NULL, .follows = "ai_output_rejected_ratio"},
     /* ---- workload (burnout proxies) ---- */
     {"overtime_ratio", LOAD_RATIO, CELLS, true, "staff with contracted hours",
      "Overtime hours over contracted hours (a workload proxy, not a diagnosis).", "Overtime",
      "Overtime hours over contracted hours (FTE &#215; contract hours per week &#247; 7 for "
-     "each employed day)."},
+     "each employed day).",
+     NULL},
     {"long_shift_ratio", LOAD_RATIO, CELLS, true, "staff with shifts",
      "Shifts lasting 12 h or more over all shifts (proxy).", "Long shifts (12 h or more)",
-     "Shifts lasting 12 hours or more, over all shifts."},
+     "Shifts lasting 12 hours or more, over all shifts.", NULL},
     {"extended_shift_ratio", LOAD_RATIO, CELLS, true, "staff with shifts",
      "Shifts lasting more than 13 h over all shifts (proxy).", "Extended shifts (over 13 h)",
-     "Shifts lasting more than 13 hours, over all shifts."},
+     "Shifts lasting more than 13 hours, over all shifts.", NULL},
     {"short_rest_ratio", LOAD_RATIO, CELLS, true, "staff with shifts",
      "Shifts starting less than 11 h after the previous one ended (proxy).",
      "Short rests (under 11 h)",
      "Shifts starting less than 11 hours after the same person's previous shift ended, over "
-     "all shifts."},
+     "all shifts.",
+     NULL},
     {"sickness_absence_ratio", LOAD_RATIO, CELLS, true, "staff with contracted hours",
      "Sick hours over contracted hours (proxy).", "Sickness absence",
-     "Sick hours over contracted hours."},
+     "Sick hours over contracted hours.", NULL},
     {"wow8_seconds", LOAD_SECONDS, CELLS, true, "staff with EHR rows",
      "EHR work outside scheduled time per 8 scheduled patient hours, pooled (proxy).",
      "After-hours EHR work per 8 h",
      "EHR time outside scheduled hours per 8 scheduled patient hours, pooled: total "
-     "minutes of everyone in the group over their total scheduled hours (note 3)."},
+     "minutes of everyone in the group over their total scheduled hours (note 3).",
+     NULL},
     {"ehr_time8_seconds", LOAD_SECONDS, CELLS, true, "staff with EHR rows",
      "EHR time per 8 scheduled patient hours, pooled (proxy).", "EHR time per 8 h",
-     "All EHR time per 8 scheduled patient hours, pooled (note 3)."},
+     "All EHR time per 8 scheduled patient hours, pooled (note 3).", NULL},
     {"inbox_time8_seconds", LOAD_SECONDS, CELLS, true, "staff with EHR rows",
      "EHR inbox time per 8 scheduled patient hours, pooled (proxy).", "EHR inbox time per 8 h",
-     "EHR inbox time per 8 scheduled patient hours, pooled (note 3)."},
+     "EHR inbox time per 8 scheduled patient hours, pooled (note 3).", NULL},
     {"burnout_risk_ratio", LOAD_RATIO, CELLS, true, "population members with shifts or EHR rows",
      "Share of members with shifts or EHR rows raising at least burnout_min_flags workload flags "
      "(proxy, never a diagnosis).",
@@ -86,53 +109,61 @@ static const struct kpi_def catalogue[] = {
      "Staff with shifts or EHR records in the quarter who raise several of five workload "
      "flags (own overtime, share of long shifts, short rests, after-hours EHR work, sickness; "
      "thresholds and the number of flags, 2 by default, are set in the aggregator's "
-     "configuration), over those staff. A proxy, never a diagnosis (note 2)."},
+     "configuration), over those staff. A proxy, never a diagnosis (note 2).",
+     NULL},
     /* ---- retention and hybrid roles ---- */
     {"retention_ratio", RETENTION, KPI_UP_GOOD, STD, w_retention, CELLS, true,
      "headcount on the first day",
      "Share of the headcount on the window's first day employed on every day of it.",
      "Staff retention",
      "Staff employed on the quarter's first day who stayed employed every day of it, over "
-     "the first day's headcount."},
+     "the first day's headcount.",
+     NULL},
     {"leaver_ratio", RETENTION, KPI_UP_BAD, STD, w_retention, CELLS, true,
      "mean of the first and last day headcounts, rounded down",
      "Leaving episodes in the window over the mean of the first and last day headcounts.",
      "Leavers",
      "Employment episodes ending in the quarter (voluntary, involuntary, retirement or "
-     "other), over the mean of the first and last days' headcounts."},
+     "other), over the mean of the first and last days' headcounts.",
+     NULL},
     {"voluntary_leaver_ratio", RETENTION, KPI_UP_BAD, STD, w_retention, CELLS, true,
      "mean of the first and last day headcounts, rounded down",
      "Voluntary leaving episodes in the window over the mean headcount.", "Voluntary leavers",
-     "The same, voluntary endings only."},
+     "The same, voluntary endings only.", NULL},
     {"hybrid_role_retention_ratio", RETENTION, KPI_UP_GOOD, ORG | HYBRID, w_retention, CELLS, true,
      "first-day holders (cohort)",
      "Holders of a hybrid role on the first day holding it every day of the window.",
      "Hybrid-role retention",
      "Staff holding a hybrid role (clinical translator, model governance lead, data "
      "strategist, ethics steward, AI champion) on the quarter's first day who held one every "
-     "day of it, over those holders."},
+     "day of it, over those holders.",
+     NULL},
     {"hybrid_role_org_retention_ratio", RETENTION, KPI_UP_GOOD, ORG | HYBRID, w_retention, CELLS,
      true, "first-day holders (cohort)",
      "Holders of a hybrid role on the first day employed every day of the window.",
      "Hybrid-role staff kept",
      "The same first-day holders who stayed employed every day, in any role, over those "
-     "holders."},
+     "holders.",
+     NULL},
     {"hybrid_role_leaver_ratio", RETENTION, KPI_UP_BAD, ORG | HYBRID, w_retention, CELLS, true,
      "mean of the first and last day holders, rounded down",
      "Exits from a hybrid role in the window over its mean number of holders.", "Hybrid-role exits",
      "Exits from hybrid roles in the quarter (the next day the person is not employed or "
-     "holds no hybrid role), over the mean number of holders on the first and last days."},
+     "holds no hybrid role), over the mean number of holders on the first and last days.",
+     NULL},
     /* ---- literacy and champions ---- */
     {"ai_literacy_ratio", KPI_FAM_LITERACY, KPI_UNIT_RATIO, KPI_UP_GOOD, STD, w_literacy, CELLS,
      true, "headcount on the last day",
      "Share of the last day's headcount with an AI-literacy course completed.", "AI literacy",
      "Staff employed on the quarter's last day who had completed an AI-literacy course by "
-     "then, over that day's headcount."},
+     "then, over that day's headcount.",
+     NULL},
     {"ai_champion_coverage_ratio", KPI_FAM_LITERACY, KPI_UNIT_RATIO, KPI_UP_GOOD, ORG, w_literacy,
      KPI_SUPPRESS_NEVER, false, "not suppressed (counts departments)",
      "Share of departments with an ai_champion on the window's last day.", "AI champion coverage",
      "Departments with an AI champion on the quarter's last day, over departments with "
-     "staff that day. Counts departments, not people, so it is never suppressed."},
+     "staff that day. Counts departments, not people, so it is never suppressed.",
+     NULL},
 };
 #define NCAT (sizeof catalogue / sizeof *catalogue)
 
@@ -191,12 +222,14 @@ void kpi_catalogue_tsv(struct sbuf *b)
 {
     static const char *const fam[KPI_FAM_COUNT] = {"adoption", "retention", "load", "literacy"};
     static const char *const pol[] = {"neutral", "up_good", "up_bad"};
+    static const char *const unit[] = {"ratio", "seconds", "z"};
+    static const char *const sup[] = {"cells", "never", "follows"};
     sbuf_adds(b, "kpi\tfamily\tunit\tpolarity\tby\tmetrics_windows\tsuppression\tadditive\t"
                  "persons\thelp\n");
     for (size_t i = 0; i < NCAT; i++) {
         const struct kpi_def *d = &catalogue[i];
-        sbuf_printf(b, "%s\t%s\t%s\t%s\t", d->name, fam[d->family],
-                    d->unit == KPI_UNIT_SECONDS ? "seconds" : "ratio", pol[d->polarity]);
+        sbuf_printf(b, "%s\t%s\t%s\t%s\t", d->name, fam[d->family], unit[d->unit],
+                    pol[d->polarity]);
         const char *sep = "";
         for (int by = 0; by < KPI_BY_COUNT; by++)
             if (d->by & KPI_BY_BIT(by)) {
@@ -206,8 +239,7 @@ void kpi_catalogue_tsv(struct sbuf *b)
         sbuf_adds(b, "\t");
         for (const char *const *w = d->windows; *w; w++)
             sbuf_printf(b, "%s%s", w == d->windows ? "" : ",", *w);
-        sbuf_printf(b, "\t%s\t%s\t%s\t%s\n",
-                    d->suppression == KPI_SUPPRESS_NEVER ? "never" : "cells",
-                    d->additive ? "yes" : "no", d->persons, d->help);
+        sbuf_printf(b, "\t%s%s%s\t%s\t%s\t%s\n", sup[d->suppression], d->follows ? " " : "",
+                    d->follows ? d->follows : "", d->additive ? "yes" : "no", d->persons, d->help);
     }
 }

@@ -24,6 +24,7 @@ enum kpi_family {
 enum kpi_unit {
     KPI_UNIT_RATIO,   /* a share, 0..1 (or above for overtime) */
     KPI_UNIT_SECONDS, /* seconds per 8 scheduled hours */
+    KPI_UNIT_Z,       /* a z score: standard errors */
 };
 
 /* Whether a rise is good news (the report's "better" / "worse"). */
@@ -44,8 +45,11 @@ enum kpi_by {
 
 /* How small groups are kept from being published (docs/privacy.md). */
 enum kpi_suppression {
-    KPI_SUPPRESS_CELLS, /* primary on the person count, then complementary and linked */
-    KPI_SUPPRESS_NEVER, /* counts departments, not people */
+    KPI_SUPPRESS_CELLS,  /* primary on the person count, then complementary and linked */
+    KPI_SUPPRESS_NEVER,  /* counts departments, not people */
+    KPI_SUPPRESS_FOLLOW, /* not a sum: primary on the person count, and suppressed whenever
+                          * the `follows` KPI's cell (same window, by, group) is; no
+                          * complementary or linked rule of its own */
 };
 
 struct kpi_def {
@@ -61,6 +65,7 @@ struct kpi_def {
     const char *help;       /* /metrics HELP text */
     const char *title;      /* report label (HTML); NULL: not in the report tables */
     const char *definition; /* report definition in plain words (HTML) */
+    const char *follows;    /* KPI_SUPPRESS_FOLLOW: the KPI whose cell it follows */
 };
 
 /* The catalogue, in the order /metrics lists the families; *n gets its length. */

@@ -19,6 +19,7 @@ struct kpi_row {
     double denominator; /* > 0 for every row */
     int64_t persons;    /* person count used for suppression */
     bool suppressed;
+    bool dominated; /* primary-suppressed by the dominance rule (set by the KPI engine) */
     int32_t window_start, window_end; /* days s and e */
 };
 

@@ -154,8 +154,17 @@ static int by_label_name(const void *a, const void *b)
     return strcmp(((const struct rw_label *)a)->name, ((const struct rw_label *)b)->name);
 }
 
+/* The series of one published row: the ratio, then its two counts when they are sent. */
+static size_t row_series(const struct kpi_def *d, unsigned flags)
+{
+    return (flags & RW_SEND_COUNTS) && d->additive ? 3 : 1;
+}
+
+static const char *const series_suffix[3] = {"", "_numerator", "_denominator"};
+
 int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs,
-             const char *external_labels, int64_t ts_ms, uint8_t **body, size_t *len)
+             const char *external_labels, unsigned flags, int64_t ts_ms, uint8_t **body,
+             size_t *len)
 {
     struct label_set ls = {.n = 0};
     ls.l[ls.n++].name = "__name__";
@@ -180,9 +189,11 @@ int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs
     size_t ns = 0;
     for (size_t f = 0; f < ndefs; f++)
         for (size_t i = 0; i < t->n; i++)
-            ns += (size_t)published(&t->rows[i], &defs[f]);
+            if (published(&t->rows[i], &defs[f]))
+                ns += row_series(&defs[f], flags);
 
-    char **names = xcalloc(ndefs ? ndefs : 1, sizeof *names);
+    /* names[3f + k]: cadre_<kpi> and, when sent, its _numerator and _denominator */
+    char **names = xcalloc(3 * ndefs + 1, sizeof *names);
     Prometheus__TimeSeries *series = xcalloc(ns ? ns : 1, sizeof *series);
     Prometheus__TimeSeries **series_p = xcalloc(ns ? ns : 1, sizeof *series_p);
     Prometheus__Label *labels = xcalloc(ns * nl + 1, sizeof *labels);
@@ -191,37 +202,43 @@ int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs
     Prometheus__Sample **samples_p = xcalloc(ns ? ns : 1, sizeof *samples_p);
     size_t s = 0;
     for (size_t f = 0; f < ndefs; f++) {
-        size_t nn = strlen(defs[f].name) + sizeof "cadre_";
-        names[f] = xmalloc(nn);
-        snprintf(names[f], nn, "cadre_%s", defs[f].name);
+        size_t per_row = row_series(&defs[f], flags);
+        for (size_t k = 0; k < per_row; k++) {
+            size_t nn = strlen(defs[f].name) + strlen(series_suffix[k]) + sizeof "cadre_";
+            names[3 * f + k] = xmalloc(nn);
+            snprintf(names[3 * f + k], nn, "cadre_%s%s", defs[f].name, series_suffix[k]);
+        }
         for (size_t i = 0; i < t->n; i++) {
             const struct kpi_row *r = &t->rows[i];
             if (!published(r, &defs[f]))
                 continue;
-            Prometheus__TimeSeries *ts = &series[s];
-            prometheus__time_series__init(ts);
-            ts->n_labels = nl;
-            ts->labels = &labels_p[s * nl];
-            for (size_t k = 0; k < nl; k++) {
-                Prometheus__Label *l = &labels[s * nl + k];
-                prometheus__label__init(l);
-                /* protobuf-c's fields are not const; packing only reads them. */
-                l->name = (char *)ls.l[k].name;
-                l->value = ls.l[k].value;
-                ts->labels[k] = l;
+            /* as prom_render_kpis for the ratio; the two sides as the API has them */
+            const double value[3] = {r->numerator / r->denominator, r->numerator, r->denominator};
+            for (size_t k = 0; k < per_row; k++, s++) {
+                Prometheus__TimeSeries *ts = &series[s];
+                prometheus__time_series__init(ts);
+                ts->n_labels = nl;
+                ts->labels = &labels_p[s * nl];
+                for (size_t j = 0; j < nl; j++) {
+                    Prometheus__Label *l = &labels[s * nl + j];
+                    prometheus__label__init(l);
+                    /* protobuf-c's fields are not const; packing only reads them. */
+                    l->name = (char *)ls.l[j].name;
+                    l->value = ls.l[j].value;
+                    ts->labels[j] = l;
+                }
+                ts->labels[slot[L_NAME]]->value = names[3 * f + k];
+                ts->labels[slot[L_WINDOW]]->value = (char *)r->window;
+                ts->labels[slot[L_BY]]->value = (char *)r->by;
+                ts->labels[slot[L_GROUP]]->value = r->group;
+                prometheus__sample__init(&samples[s]);
+                samples[s].value = value[k];
+                samples[s].timestamp = ts_ms;
+                samples_p[s] = &samples[s];
+                ts->n_samples = 1;
+                ts->samples = &samples_p[s];
+                series_p[s] = ts;
             }
-            ts->labels[slot[L_NAME]]->value = names[f];
-            ts->labels[slot[L_WINDOW]]->value = (char *)r->window;
-            ts->labels[slot[L_BY]]->value = (char *)r->by;
-            ts->labels[slot[L_GROUP]]->value = r->group;
-            prometheus__sample__init(&samples[s]);
-            samples[s].value = r->numerator / r->denominator; /* as prom_render_kpis */
-            samples[s].timestamp = ts_ms;
-            samples_p[s] = &samples[s];
-            ts->n_samples = 1;
-            ts->samples = &samples_p[s];
-            series_p[s] = ts;
-            s++;
         }
     }
     Prometheus__WriteRequest req;
@@ -244,7 +261,7 @@ int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs
     }
 
     xfree(packed);
-    for (size_t f = 0; f < ndefs; f++)
+    for (size_t f = 0; f < 3 * ndefs; f++)
         xfree(names[f]);
     xfree(names);
     xfree(series);

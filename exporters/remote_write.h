@@ -33,15 +33,22 @@ enum exp_result {
  * NULL or blank means no labels. Returns 0, or -EINVAL with the reason in err. */
 int rw_check_labels(const char *external_labels, char *err, size_t errlen);
 
+/* rw_build flags. */
+#define RW_SEND_COUNTS 1u /* also cadre_<kpi>_numerator and _denominator of additive KPIs */
+
 /* Builds the snappy-compressed (block format) WriteRequest for the published rows of t
  * of the KPIs of defs (same selection and values as prom_render_kpis), every series
  * labelled __name__="cadre_<kpi>", window, by, group and the external labels, sorted by
- * name, with one sample (value numerator / denominator, timestamp ts_ms). t need not be
- * sorted; series follow the order of defs, then of t. On success *body (caller frees with
- * xfree) and *len are set, also for zero series, and the number of series is returned;
- * -EINVAL for bad external labels (see rw_check_labels) or -EIO, *body untouched. Thread-safe. */
+ * name, with one sample (value numerator / denominator, timestamp ts_ms). With
+ * RW_SEND_COUNTS in flags, each published row of a KPI whose def is additive adds two
+ * series with the same labels, cadre_<kpi>_numerator and cadre_<kpi>_denominator, right
+ * after its ratio; a suppressed row has none of the three. t need not be sorted; series
+ * follow the order of defs, then of t. On success *body (caller frees with xfree) and *len
+ * are set, also for zero series, and the number of series is returned; -EINVAL for bad
+ * external labels (see rw_check_labels) or -EIO, *body untouched. Thread-safe. */
 int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs,
-             const char *external_labels, int64_t ts_ms, uint8_t **body, size_t *len);
+             const char *external_labels, unsigned flags, int64_t ts_ms, uint8_t **body,
+             size_t *len);
 
 /* POSTs body to url with Content-Encoding: snappy, Content-Type: application/x-protobuf,
  * X-Prometheus-Remote-Write-Version: 0.1.0, User-Agent: user_agent (NULL: "cadre") and,

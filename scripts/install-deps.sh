@@ -12,7 +12,7 @@ pkgs=(
   libinih-dev libjansson-dev libcsv-dev
   zlib1g-dev libzstd-dev libsnappy-dev libisal-dev
   libcmocka-dev libsystemd-dev
-  curl prometheus chromium libxml2-utils openssl time bc jq strace
+  curl prometheus prometheus-alertmanager victoria-metrics chromium libxml2-utils openssl time bc jq strace
   man-db groff-base lintian dpkg-dev systemd adduser python3
 )
 
@@ -38,9 +38,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null || $SUDO apt-get update
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-# The prometheus package starts a system service; Cadre's tests run their own. Only a
-# service this script has just installed is stopped: one that was there before is the
-# machine owner's, and left alone.
-if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
-  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
+# The prometheus, prometheus-alertmanager and victoria-metrics packages start system services; Cadre's tests run
+# their own. Only a service this script has just installed is stopped: one that was there
+# before is the machine owner's, and left alone.
+for svc in prometheus prometheus-alertmanager victoria-metrics; do
+  if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done

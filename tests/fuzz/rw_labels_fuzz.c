@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kpi_table_add(&t, "adoption_ratio", "28d", "org", "all", 1, 2, 10, 0, 0);
     uint8_t *body = NULL;
     size_t len = 0;
-    int n = rw_build(&t, &fam, 1, in, 1000, &body, &len);
+    int n = rw_build(&t, &fam, 1, in, 0, 1000, &body, &len);
     if ((rc == 0) != (n == 1))
         fail("rw_build disagrees with rw_check_labels", in);
     if (n == 1) {

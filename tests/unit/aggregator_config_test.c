@@ -83,10 +83,14 @@ static void test_defaults(void **state)
     assert_int_equal(c.burnout_wow8_seconds, 3600 * MICRO);
     assert_int_equal(c.burnout_sickness_ratio, 50000); /* 0.05 */
     assert_int_equal(c.burnout_min_flags, 2);
+    assert_int_equal(c.dominance_min_contributors, 3);
+    assert_int_equal(c.dominance_max_share, 500000); /* 0.5 */
+    assert_int_equal(c.drift_baseline_days, 84);
     assert_null(c.rw_url);
     assert_null(c.rw_token_file);
     assert_null(c.rw_external_labels);
     assert_int_equal(c.rw_interval_s, 60);
+    assert_false(c.rw_send_counts);
     agg_config_free(&c);
 }
 
@@ -113,6 +117,9 @@ static void test_every_key(void **state)
                       "burnout_wow8_seconds = 1800.5\n"
                       "burnout_sickness_ratio = 0\n"
                       "burnout_min_flags = 5\n"
+                      "dominance_min_contributors = 1\n"
+                      "dominance_max_share = 1\n"
+                      "drift_baseline_days = 730\n"
                       "tls_cert_file = /c.pem\n"
                       "tls_key_file = /k.pem\n"
                       "tls_client_ca_file = /ca.pem\n"
@@ -121,7 +128,8 @@ static void test_every_key(void **state)
                       "url = https://prom.example/api/v1/write\n"
                       "interval_s = 1\n"
                       "token_file = /etc/cadre/rw.token\n"
-                      "external_labels = region=\"north\"\n");
+                      "external_labels = region=\"north\"\n"
+                      "send_counts = yes\n");
     struct agg_config c;
     char err[512] = "";
     assert_int_equal(agg_config_load(&c, f->path, err, sizeof err), 0);
@@ -151,6 +159,9 @@ static void test_every_key(void **state)
     assert_int_equal(c.burnout_wow8_seconds, 1800500000);
     assert_int_equal(c.burnout_sickness_ratio, 0);
     assert_int_equal(c.burnout_min_flags, 5);
+    assert_int_equal(c.dominance_min_contributors, 1);
+    assert_int_equal(c.dominance_max_share, MICRO);
+    assert_int_equal(c.drift_baseline_days, 730);
     assert_string_equal(c.tls_cert_file, "/c.pem");
     assert_string_equal(c.tls_key_file, "/k.pem");
     assert_string_equal(c.tls_client_ca_file, "/ca.pem");
@@ -159,6 +170,7 @@ static void test_every_key(void **state)
     assert_int_equal(c.rw_interval_s, 1);
     assert_string_equal(c.rw_token_file, "/etc/cadre/rw.token");
     assert_string_equal(c.rw_external_labels, "region=\"north\"");
+    assert_true(c.rw_send_counts);
     agg_config_free(&c);
 
     /* An empty as_of is "yesterday". */
@@ -210,7 +222,12 @@ static void test_errors(void **state)
         {"[remote_write]\nurl = ftp://x\n",
          ": [remote_write] url must start with http:// or https://"},
         {"[remote_write]\ntoken_file = /t\n",
-         ": [remote_write] token_file and external_labels need url"},
+         ": [remote_write] token_file, external_labels and send_counts need url"},
+        {"[remote_write]\nsend_counts = true\n",
+         ": [remote_write] token_file, external_labels and send_counts need url"},
+        {"dominance_min_contributors = 0\n",
+         ":3: dominance_min_contributors must be a whole number from 1 to 1000000"},
+        {"dominance_max_share = 0\n", ":3: dominance_max_share must be a decimal number in range"},
         {"tls_key_file = /k.pem\n", ": tls_cert_file and tls_key_file go together"},
         {"tokens_file = /x\n", ":3: key 'tokens_file' repeated in [aggregator]"},
     };
@@ -272,7 +289,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 26 + 4); /* two sections, their keys */
+    assert_int_equal(lines, 2 + 29 + 5); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);

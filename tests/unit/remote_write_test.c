@@ -20,8 +20,8 @@ static const char *const w_retention[] = {"90d", NULL};
 /* Two hand-made KPI definitions (not the catalogue's windows), so the selection by window
  * is tested on its own. */
 static const struct kpi_def fams[] = {
-    {.name = "adoption_ratio", .help = "help", .windows = w_adoption},
-    {.name = "retention_ratio", .help = "help", .windows = w_retention},
+    {.name = "adoption_ratio", .help = "help", .windows = w_adoption, .additive = true},
+    {.name = "retention_ratio", .help = "help", .windows = w_retention, .additive = false},
 };
 #define NFAMS (sizeof fams / sizeof *fams)
 
@@ -40,14 +40,14 @@ static void fill(struct kpi_table *t)
     kpi_table_add(t, "overtime_ratio", "28d", "org", "all", 1, 100, 12, 0, 0);
 }
 
-/* Builds, uncompresses and unpacks; the caller frees with
+/* Builds with flags, uncompresses and unpacks; the caller frees with
  * prometheus__write_request__free_unpacked(). */
-static Prometheus__WriteRequest *roundtrip(const struct kpi_table *t, const char *ext, int64_t ts,
-                                           int *nseries)
+static Prometheus__WriteRequest *roundtrip_flags(const struct kpi_table *t, const char *ext,
+                                                 unsigned flags, int64_t ts, int *nseries)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    *nseries = rw_build(t, fams, NFAMS, ext, ts, &body, &len);
+    *nseries = rw_build(t, fams, NFAMS, ext, flags, ts, &body, &len);
     assert_true(*nseries >= 0);
     size_t plen;
     assert_int_equal(snappy_uncompressed_length((const char *)body, len, &plen), SNAPPY_OK);
@@ -59,6 +59,12 @@ static Prometheus__WriteRequest *roundtrip(const struct kpi_table *t, const char
     xfree(packed);
     xfree(body);
     return req;
+}
+
+static Prometheus__WriteRequest *roundtrip(const struct kpi_table *t, const char *ext, int64_t ts,
+                                           int *nseries)
+{
+    return roundtrip_flags(t, ext, 0, ts, nseries);
 }
 
 /* Asserts the labels of ts are exactly the NULL-terminated name, value list. */
@@ -115,6 +121,52 @@ static void test_series_and_labels(void **state)
                                         "department", "env", "prod", "group", "ICU", "region",
                                         "north", "window", "90d", NULL});
     assert_one_sample(req->timeseries[3], 0.9, ms);
+    prometheus__write_request__free_unpacked(req, NULL);
+    kpi_table_clear(&t);
+}
+
+/* send_counts: each published row of an additive KPI (adoption here, not retention) is
+ * followed by its numerator and denominator with the ratio's labels; the suppressed row and
+ * the rows outside the windows get none of the three. Values are fill()'s numerators and
+ * denominators as given: 6/12, 2/6 and 0/12 for adoption, 9/10 for retention. */
+static void test_send_counts(void **state)
+{
+    (void)state;
+    struct kpi_table t;
+    fill(&t);
+    int n;
+    const int64_t ms = 1790000000456;
+    Prometheus__WriteRequest *req = roundtrip_flags(&t, "region=\"south\"", RW_SEND_COUNTS, ms, &n);
+    assert_int_equal(n, 10);
+    assert_int_equal(req->n_timeseries, 10);
+    static const struct {
+        const char *name, *by, *group, *window;
+        double v;
+    } want[] = {
+        {"cadre_adoption_ratio", "org", "all", "28d", 0.5},
+        {"cadre_adoption_ratio_numerator", "org", "all", "28d", 6},
+        {"cadre_adoption_ratio_denominator", "org", "all", "28d", 12},
+        {"cadre_adoption_ratio", "department", "ER \"A\"\\n", "28d", 2.0 / 6.0},
+        {"cadre_adoption_ratio_numerator", "department", "ER \"A\"\\n", "28d", 2},
+        {"cadre_adoption_ratio_denominator", "department", "ER \"A\"\\n", "28d", 6},
+        {"cadre_adoption_ratio", "org", "all", "7d", 0},
+        {"cadre_adoption_ratio_numerator", "org", "all", "7d", 0},
+        {"cadre_adoption_ratio_denominator", "org", "all", "7d", 12},
+        {"cadre_retention_ratio", "department", "ICU", "90d", 0.9},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        assert_labels(req->timeseries[i],
+                      (const char *const[]){"__name__", want[i].name, "by", want[i].by, "group",
+                                            want[i].group, "region", "south", "window",
+                                            want[i].window, NULL});
+        assert_one_sample(req->timeseries[i], want[i].v, ms);
+    }
+    prometheus__write_request__free_unpacked(req, NULL);
+    /* Without the flag the same table gives the four ratios only. */
+    req = roundtrip_flags(&t, "region=\"south\"", 0, ms, &n);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < req->n_timeseries; i++)
+        assert_null(strstr(req->timeseries[i]->labels[0]->value, "_numerator"));
     prometheus__write_request__free_unpacked(req, NULL);
     kpi_table_clear(&t);
 }
@@ -194,7 +246,7 @@ static void test_bad_labels(void **state)
         fill(&t);
         uint8_t *body = (uint8_t *)"untouched";
         size_t len = 0;
-        assert_int_equal(rw_build(&t, fams, NFAMS, bad[i], 0, &body, &len), -EINVAL);
+        assert_int_equal(rw_build(&t, fams, NFAMS, bad[i], 0, 0, &body, &len), -EINVAL);
         assert_string_equal((const char *)body, "untouched");
         kpi_table_clear(&t);
     }
@@ -289,7 +341,7 @@ static void test_send_headers_and_body(void **state)
     fill(&t);
     uint8_t *body;
     size_t len;
-    assert_int_equal(rw_build(&t, fams, NFAMS, "region=\"north\"", 7, &body, &len), 4);
+    assert_int_equal(rw_build(&t, fams, NFAMS, "region=\"north\"", 0, 7, &body, &len), 4);
     s->status = 204;
     assert_int_equal(rw_send(url, "s3cret", "cadre-aggregator/test", body, len, err, sizeof err),
                      EXP_OK);
@@ -401,6 +453,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_series_and_labels),
+        cmocka_unit_test(test_send_counts),
         cmocka_unit_test(test_no_external_labels),
         cmocka_unit_test(test_values_match_exposition),
         cmocka_unit_test(test_empty),
