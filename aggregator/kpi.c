@@ -14,7 +14,7 @@
 /* The families, run in this order over each window. */
 static const struct kpi_family *const families[] = {
     &kpi_family_adoption, &kpi_family_load,  &kpi_family_retention,
-    &kpi_family_literacy, &kpi_family_drift,
+    &kpi_family_literacy, &kpi_family_drift, &kpi_family_loadoff,
 };
 #define NFAMILIES (sizeof families / sizeof *families)
 
@@ -94,5 +94,8 @@ void kpi_params_init(struct kpi_params *p, const struct agg_config *cfg)
     p->dominance_min_contributors = cfg->dominance_min_contributors;
     p->dominance_max_share = cfg->dominance_max_share;
     p->drift_baseline_days = cfg->drift_baseline_days;
+    p->loadoff_period_days = cfg->loadoff_period_days;
+    p->loadoff_ramp_days = cfg->loadoff_ramp_days;
+    p->loadoff_min_active_days = cfg->loadoff_min_active_days;
     p->literacy_courses = cfg->literacy_courses;
 }

@@ -38,10 +38,16 @@ static void drift_compute(const struct kpi_window *w)
     struct drift_tally *tt = xcalloc(nt + 1, sizeof *tt);
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
-        for (uint32_t i = 0; i < p->nact; i++) {
+        uint32_t lo = 0, hi = p->nact; /* the first activity on or after bs */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (p->act[mid].day < bs)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (uint32_t i = lo; i < p->nact; i++) {
             const struct activity *a = &p->act[i];
-            if (a->day < bs)
-                continue;
             if (a->day > w->e)
                 break; /* sorted by day */
             uint32_t n = a->events[OUT_ACCEPTED] + a->events[OUT_EDITED] + a->events[OUT_REJECTED];

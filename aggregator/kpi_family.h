@@ -23,5 +23,6 @@ extern const struct kpi_family kpi_family_load;      /* kpi_burnout.c */
 extern const struct kpi_family kpi_family_retention; /* kpi_retention.c */
 extern const struct kpi_family kpi_family_literacy;  /* kpi_literacy.c */
 extern const struct kpi_family kpi_family_drift;     /* kpi_drift.c */
+extern const struct kpi_family kpi_family_loadoff;   /* kpi_loadoff.c */
 
 #endif

@@ -241,10 +241,14 @@ int snapshot_query(struct refresher *r, struct kpi_model *model, const char *win
     if (from_snapshot) {
         for (size_t i = 0; i < s->table.n; i++) {
             const struct kpi_row *row = &s->table.rows[i];
-            if (strcmp(row->window, window) == 0)
+            if (strcmp(row->window, window) != 0)
+                continue;
+            struct kpi_row *r =
                 kpi_table_add(out, row->kpi, row->window, row->by, row->group, row->numerator,
-                              row->denominator, row->persons, row->window_start, row->window_end)
-                    ->suppressed = row->suppressed;
+                              row->denominator, row->persons, row->window_start, row->window_end);
+            r->suppressed = row->suppressed;
+            r->dominated = row->dominated;
+            r->sqrt_value = row->sqrt_value;
         }
     } else {
         kpi_model_rdlock(model);

@@ -3,7 +3,8 @@
  * usage: kpi_bench [STAFF] [DAYS]   (defaults 50000 and 730)
  * Builds the model through kpi_model_apply() (the path ingest uses), about 300 usage
  * events, 120 shifts and 80 EHR days per person over DAYS days, then reports the median of
- * 5 refreshes (all /metrics windows) and of 5 quarter computations, and peak RSS.
+ * 5 refreshes (all /metrics windows) and of 5 quarter computations, load-off's share of a
+ * refresh (5 more refreshes without it), and peak RSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +51,8 @@ int main(int argc, char **argv)
     int staff = argc > 1 ? atoi(argv[1]) : 50000;
     int days = argc > 2 ? atoi(argv[2]) : 730;
     int32_t as_of = day_from_civil(2026, 9, 30), first = as_of - days + 1;
-    static const char *depts[] = {"ICU", "Emergency", "Medicine", "Surgery", "Radiology",
-                                  "Pediatrics", "Oncology", "Pharmacy", "Laboratory", "Admin"};
+    static const char *depts[] = {"ICU",        "Emergency", "Medicine", "Surgery",    "Radiology",
+                                  "Pediatrics", "Oncology",  "Pharmacy", "Laboratory", "Admin"};
     static const char *tools[] = {"ambient-scribe", "chat-assistant", "coding-assistant",
                                   "imaging-triage"};
     double t0 = now();
@@ -108,10 +109,22 @@ int main(int argc, char **argv)
         }
     }
     double build = now() - t0;
-    struct kpi_params p = {.as_of = as_of, .min_group_size = 10, .contract_hours_micro = 40 * MICRO,
-                           .burnout_overtime_ratio = 100000, .burnout_long_shift_share = 250000,
-                           .burnout_short_rests = 2, .burnout_wow8_seconds = 3600 * MICRO,
-                           .burnout_sickness_ratio = 50000, .burnout_min_flags = 2};
+    struct kpi_params p = {.as_of = as_of,
+                           .min_group_size = 10,
+                           .contract_hours_micro = 40 * MICRO,
+                           .burnout_overtime_ratio = 100000,
+                           .burnout_long_shift_share = 250000,
+                           .burnout_short_rests = 2,
+                           .burnout_wow8_seconds = 3600 * MICRO,
+                           .burnout_sickness_ratio = 50000,
+                           .burnout_min_flags = 2,
+                           /* the configuration's defaults for the wave-2 KPIs */
+                           .dominance_min_contributors = 3,
+                           .dominance_max_share = 500000,
+                           .drift_baseline_days = 84,
+                           .loadoff_period_days = 56,
+                           .loadoff_ramp_days = 28,
+                           .loadoff_min_active_days = 4};
     double refresh[5], quarter[5];
     size_t rows = 0, text = 0;
     for (int i = 0; i < 5; i++) {
@@ -127,15 +140,30 @@ int main(int argc, char **argv)
         quarter[i] = now() - a;
         kpi_table_clear(&t);
     }
+    /* Load-off's own share: the same refreshes without it. */
+    struct kpi_params nolo = p;
+    nolo.loadoff_period_days = 0;
+    double without[5];
+    for (int i = 0; i < 5; i++) {
+        double a = now();
+        struct snapshot *s = snapshot_build(m, &nolo);
+        without[i] = now() - a;
+        snapshot_free(s);
+    }
     qsort(refresh, 5, sizeof *refresh, dcmp);
     qsort(quarter, 5, sizeof *quarter, dcmp);
+    qsort(without, 5, sizeof *without, dcmp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("staff %d, days %d: %llu usage events, %llu shifts, %llu EHR days (model built in %.1f s)\n",
+    printf("staff %d, days %d: %llu usage events, %llu shifts, %llu EHR days (model built in %.1f "
+           "s)\n",
            staff, days, (unsigned long long)nusage, (unsigned long long)nshift,
            (unsigned long long)nehr, build);
-    printf("refresh (7d 28d 90d 365d, all KPIs): median %.3f s (min %.3f, max %.3f), %zu rows, %zu bytes of /metrics\n",
+    printf("refresh (7d 28d 90d 365d, all KPIs): median %.3f s (min %.3f, max %.3f), %zu rows, %zu "
+           "bytes of /metrics\n",
            refresh[2], refresh[0], refresh[4], rows, text);
+    printf("of which load-off: %.3f s (median refresh without it %.3f s)\n",
+           refresh[2] - without[2], without[2]);
     printf("quarter 2026Q3 (all KPIs and breakdowns): median %.3f s\n", quarter[2]);
     printf("peak RSS %.0f MiB\n", ru.ru_maxrss / 1024.0);
     kpi_model_free(m);

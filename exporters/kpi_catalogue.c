@@ -10,6 +10,7 @@ static const char *const w_load[] = {"28d", "90d", NULL};
 static const char *const w_retention[] = {"90d", "365d", NULL};
 static const char *const w_literacy[] = {"28d", NULL};
 static const char *const w_drift[] = {"7d", NULL};
+static const char *const w_loadoff[] = {"365d", NULL};
 const char *const kpi_metric_windows[] = {"7d", "28d", "90d", "365d", NULL};
 
 #define ORG KPI_BY_BIT(KPI_BY_ORG)
@@ -111,6 +112,82 @@ static const struct kpi_def catalogue[] = {
      "thresholds and the number of flags, 2 by default, are set in the aggregator's "
      "configuration), over those staff. A proxy, never a diagnosis (note 2).",
      NULL},
+    /* ---- load-off: difference in differences of adopters against colleagues ---- */
+    {"loadoff_wow8_change", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_UP_BAD, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "Mean change in after-hours EHR time per 8 scheduled hours (s) after AI adoption, against "
+     "not-yet-adopted colleagues of the same department and role (difference in differences).",
+     NULL, NULL, NULL},
+    {"loadoff_wow8_change_stderr", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, KPI_SUPPRESS_FOLLOW, false, "as loadoff_wow8_change",
+     "Standard error of loadoff_wow8_change (the square root of its numerator over its "
+     "denominator).",
+     NULL, NULL, "loadoff_wow8_change"},
+    {"loadoff_wow8_pretrend", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_NEUTRAL, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "The same estimator over the two periods before adoption: near 0 when adopters and their "
+     "controls were comparable.",
+     NULL, NULL, NULL},
+    {"loadoff_ehr_time8_change", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_UP_BAD, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "Mean change in EHR time per 8 scheduled hours (s) after AI adoption, against not-yet-adopted "
+     "colleagues of the same department and role (difference in differences).",
+     NULL, NULL, NULL},
+    {"loadoff_ehr_time8_change_stderr", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, KPI_SUPPRESS_FOLLOW, false, "as loadoff_ehr_time8_change",
+     "Standard error of loadoff_ehr_time8_change (the square root of its numerator over its "
+     "denominator).",
+     NULL, NULL, "loadoff_ehr_time8_change"},
+    {"loadoff_ehr_time8_pretrend", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, CELLS, false, "min(adopters, distinct controls used)",
+     "The same estimator over the two periods before adoption: near 0 when adopters and their "
+     "controls were comparable.",
+     NULL, NULL, NULL},
+    {"loadoff_inbox_time8_change", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_UP_BAD, STD | TOOL,
+     w_loadoff, CELLS, false, "min(adopters, distinct controls used)",
+     "Mean change in inbox time per 8 scheduled hours (s) after AI adoption, against "
+     "not-yet-adopted colleagues of the same department and role (difference in differences).",
+     NULL, NULL, NULL},
+    {"loadoff_inbox_time8_change_stderr", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, KPI_SUPPRESS_FOLLOW, false, "as loadoff_inbox_time8_change",
+     "Standard error of loadoff_inbox_time8_change (the square root of its numerator over its "
+     "denominator).",
+     NULL, NULL, "loadoff_inbox_time8_change"},
+    {"loadoff_inbox_time8_pretrend", KPI_FAM_LOAD, KPI_UNIT_SECONDS, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, CELLS, false, "min(adopters, distinct controls used)",
+     "The same estimator over the two periods before adoption: near 0 when adopters and their "
+     "controls were comparable.",
+     NULL, NULL, NULL},
+    {"loadoff_overtime_change", KPI_FAM_LOAD, KPI_UNIT_RATIO, KPI_UP_BAD, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "Mean change in overtime over contracted hours after AI adoption, against not-yet-adopted "
+     "colleagues of the same department and role (difference in differences).",
+     NULL, NULL, NULL},
+    {"loadoff_overtime_change_stderr", KPI_FAM_LOAD, KPI_UNIT_RATIO, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, KPI_SUPPRESS_FOLLOW, false, "as loadoff_overtime_change",
+     "Standard error of loadoff_overtime_change (the square root of its numerator over its "
+     "denominator).",
+     NULL, NULL, "loadoff_overtime_change"},
+    {"loadoff_overtime_pretrend", KPI_FAM_LOAD, KPI_UNIT_RATIO, KPI_NEUTRAL, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "The same estimator over the two periods before adoption: near 0 when adopters and their "
+     "controls were comparable.",
+     NULL, NULL, NULL},
+    {"loadoff_sickness_change", KPI_FAM_LOAD, KPI_UNIT_RATIO, KPI_UP_BAD, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "Mean change in sick hours over contracted hours after AI adoption, against not-yet-adopted "
+     "colleagues of the same department and role (difference in differences).",
+     NULL, NULL, NULL},
+    {"loadoff_sickness_change_stderr", KPI_FAM_LOAD, KPI_UNIT_RATIO, KPI_NEUTRAL, STD | TOOL,
+     w_loadoff, KPI_SUPPRESS_FOLLOW, false, "as loadoff_sickness_change",
+     "Standard error of loadoff_sickness_change (the square root of its numerator over its "
+     "denominator).",
+     NULL, NULL, "loadoff_sickness_change"},
+    {"loadoff_sickness_pretrend", KPI_FAM_LOAD, KPI_UNIT_RATIO, KPI_NEUTRAL, STD | TOOL, w_loadoff,
+     CELLS, false, "min(adopters, distinct controls used)",
+     "The same estimator over the two periods before adoption: near 0 when adopters and their "
+     "controls were comparable.",
+     NULL, NULL, NULL},
     /* ---- retention and hybrid roles ---- */
     {"retention_ratio", RETENTION, KPI_UP_GOOD, STD, w_retention, CELLS, true,
      "headcount on the first day",

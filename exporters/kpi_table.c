@@ -8,6 +8,12 @@
 
 #include "common/xalloc.h"
 
+double kpi_row_value(const struct kpi_row *r)
+{
+    double v = r->numerator / r->denominator;
+    return r->sqrt_value ? sqrt(v) : v;
+}
+
 struct kpi_row *kpi_table_add(struct kpi_table *t, const char *kpi, const char *window,
                               const char *by, const char *group, double num, double den,
                               int64_t persons, int32_t s, int32_t e)

@@ -19,7 +19,8 @@ struct kpi_row {
     double denominator; /* > 0 for every row */
     int64_t persons;    /* person count used for suppression */
     bool suppressed;
-    bool dominated; /* primary-suppressed by the dominance rule (set by the KPI engine) */
+    bool dominated;  /* primary-suppressed by the dominance rule (set by the KPI engine) */
+    bool sqrt_value; /* the value is sqrt(numerator / denominator) (a standard error) */
     int32_t window_start, window_end; /* days s and e */
 };
 
@@ -33,6 +34,8 @@ struct kpi_table {
 struct kpi_row *kpi_table_add(struct kpi_table *t, const char *kpi, const char *window,
                               const char *by, const char *group, double num, double den,
                               int64_t persons, int32_t s, int32_t e);
+/* A row's value: numerator / denominator, or its square root for a sqrt_value row. */
+double kpi_row_value(const struct kpi_row *r);
 /* Frees the rows (not t itself). */
 void kpi_table_clear(struct kpi_table *t);
 /* Sorts rows by (kpi, window, by, group) in byte order. */

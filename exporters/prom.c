@@ -64,8 +64,8 @@ void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct kp
             const struct kpi_row *r = &t->rows[i];
             if (!r->suppressed && strcmp(r->kpi, defs[f].name) == 0 &&
                 kpi_def_has_window(&defs[f], r->window))
-                prom_sample(b, name, r->numerator / r->denominator, "window", r->window, "by",
-                            r->by, "group", r->group, (const char *)NULL);
+                prom_sample(b, name, kpi_row_value(r), "window", r->window, "by", r->by, "group",
+                            r->group, (const char *)NULL);
         }
     }
 }

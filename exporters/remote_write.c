@@ -213,7 +213,7 @@ int rw_build(const struct kpi_table *t, const struct kpi_def *defs, size_t ndefs
             if (!published(r, &defs[f]))
                 continue;
             /* as prom_render_kpis for the ratio; the two sides as the API has them */
-            const double value[3] = {r->numerator / r->denominator, r->numerator, r->denominator};
+            const double value[3] = {kpi_row_value(r), r->numerator, r->denominator};
             for (size_t k = 0; k < per_row; k++, s++) {
                 Prometheus__TimeSeries *ts = &series[s];
                 prometheus__time_series__init(ts);

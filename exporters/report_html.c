@@ -143,7 +143,7 @@ static enum cell_state cell(const struct report *r, int qi, const char *kpi, con
             const struct kpi_row *row = q->rows[mid];
             if (row->suppressed)
                 return CELL_SUPPRESSED;
-            *v = row->numerator / row->denominator;
+            *v = kpi_row_value(row);
             return isfinite(*v) ? CELL_VALUE : CELL_MISSING;
         }
         if (c < 0)

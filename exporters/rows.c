@@ -33,16 +33,16 @@ static void row_nums(const struct kpi_row *r, const struct rows_opts *o, struct 
 {
     memset(n, 0, sizeof *n);
     if (!r->suppressed) {
-        kpi_format_double(r->numerator / r->denominator, n->value);
+        kpi_format_double(kpi_row_value(r), n->value);
         kpi_format_double(r->numerator, n->num);
         kpi_format_double(r->denominator, n->den);
     }
     if (o && o->prev) {
         const struct kpi_row *p = rows_prev(o->prev, r);
         if (p && !p->suppressed && !r->suppressed) {
-            double pv = p->numerator / p->denominator;
+            double pv = kpi_row_value(p);
             kpi_format_double(pv, n->prev);
-            kpi_format_double(r->numerator / r->denominator - pv, n->delta);
+            kpi_format_double(kpi_row_value(r) - pv, n->delta);
         }
     }
 }

@@ -67,7 +67,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.poll_interval_s, 5);
     assert_int_equal(c.batch_max_records, 5000);
     assert_int_equal(c.batch_max_wait_ms, 1000);
-    assert_int_equal(c.spool_max_bytes, 1073741824); /* 1GiB = 2^30 */
+    assert_int_equal(c.spool_max_bytes, 1073741824);  /* 1GiB = 2^30 */
     assert_int_equal(c.rejected_max_bytes, 67108864); /* 64MiB = 2^26 */
     assert_int_equal(c.fsync, SPOOL_FSYNC_ALWAYS);
     assert_int_equal(c.fsync_interval_ms, 1000);

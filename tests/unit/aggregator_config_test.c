@@ -86,6 +86,9 @@ static void test_defaults(void **state)
     assert_int_equal(c.dominance_min_contributors, 3);
     assert_int_equal(c.dominance_max_share, 500000); /* 0.5 */
     assert_int_equal(c.drift_baseline_days, 84);
+    assert_int_equal(c.loadoff_period_days, 56);
+    assert_int_equal(c.loadoff_ramp_days, 28);
+    assert_int_equal(c.loadoff_min_active_days, 4);
     assert_null(c.rw_url);
     assert_null(c.rw_token_file);
     assert_null(c.rw_external_labels);
@@ -120,6 +123,9 @@ static void test_every_key(void **state)
                       "dominance_min_contributors = 1\n"
                       "dominance_max_share = 1\n"
                       "drift_baseline_days = 730\n"
+                      "loadoff_period_days = 7\n"
+                      "loadoff_ramp_days = 0\n"
+                      "loadoff_min_active_days = 28\n"
                       "tls_cert_file = /c.pem\n"
                       "tls_key_file = /k.pem\n"
                       "tls_client_ca_file = /ca.pem\n"
@@ -162,6 +168,9 @@ static void test_every_key(void **state)
     assert_int_equal(c.dominance_min_contributors, 1);
     assert_int_equal(c.dominance_max_share, MICRO);
     assert_int_equal(c.drift_baseline_days, 730);
+    assert_int_equal(c.loadoff_period_days, 7);
+    assert_int_equal(c.loadoff_ramp_days, 0);
+    assert_int_equal(c.loadoff_min_active_days, 28);
     assert_string_equal(c.tls_cert_file, "/c.pem");
     assert_string_equal(c.tls_key_file, "/k.pem");
     assert_string_equal(c.tls_client_ca_file, "/ca.pem");
@@ -289,7 +298,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 29 + 5); /* two sections, their keys */
+    assert_int_equal(lines, 2 + 32 + 5); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);

@@ -1,0 +1,622 @@
+/* kpi_loadoff.c - did AI take load off the floor? A difference in differences of each
+ * adopter's workload against not-yet-adopted colleagues of the same department and role
+ * (docs/kpi.md, "Load-off").
+ *
+ * For a tool set T (every tool, or one tool), a member's adoption day a is their first day
+ * with matched usage of T, when they used T on at least M distinct days of [a, a + 27].
+ * The change compares pre = [a - P, a - 1] with post = [a + G, a + G + P - 1]; the pretrend
+ * compares [a - 2P, a - P - 1] with [a - P, a - 1]. An adopter counts when employed in one
+ * department and role on every day of the span; its controls are the other members
+ * employed in that department and role on every day of it, without usage of T up to the
+ * span's last day. e(p) = (y(p, post) - y(p, pre)) - mean over controls of the same.
+ *
+ * Work is done per (department, role): each member's daily sums over the days the group's
+ * spans cover are built once as prefix sums, so every period sum is two reads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/kpi_family.h"
+#include "common/xalloc.h"
+
+#define NONE_DAY INT32_MAX
+enum { Y_WOW8, Y_EHR8, Y_INBOX8, Y_OVERTIME, Y_SICKNESS, NY };
+enum { K_CHANGE, K_PRETREND, NK };
+/* Daily sums kept per member: in group, fte, scheduled, outside, EHR, inbox minutes,
+ * overtime and sick hours (micro units). */
+enum { S_GROUP, S_FTE, S_SCHED, S_OUTSIDE, S_EHR, S_INBOX, S_OVERTIME, S_SICK, NS };
+
+static const char *const kpi_name[NK][NY] = {
+    {"loadoff_wow8_change", "loadoff_ehr_time8_change", "loadoff_inbox_time8_change",
+     "loadoff_overtime_change", "loadoff_sickness_change"},
+    {"loadoff_wow8_pretrend", "loadoff_ehr_time8_pretrend", "loadoff_inbox_time8_pretrend",
+     "loadoff_overtime_pretrend", "loadoff_sickness_pretrend"},
+};
+static const char *const stderr_name[NY] = {
+    "loadoff_wow8_change_stderr", "loadoff_ehr_time8_change_stderr",
+    "loadoff_inbox_time8_change_stderr", "loadoff_overtime_change_stderr",
+    "loadoff_sickness_change_stderr"};
+
+/* One adopter's estimate to make: person, tool set, kind, adoption day, group. */
+struct job {
+    uint32_t pi;
+    uint32_t t; /* 0 every tool, else tool id + 1 */
+    uint8_t k;
+    int32_t a;
+    uint32_t dept, role, site; /* the span's department and role; the cell's site */
+    uint64_t key;              /* dept, role: the group being worked */
+    size_t set;                /* index of its (a, k, t) set in the group */
+};
+
+/* The controls of one (a, k, t) in a group: a member (index into the group's members)
+ * and its outcome deltas. */
+struct ctrl {
+    uint32_t member;
+    uint8_t defined; /* bit y: delta y defined */
+    double delta[NY];
+};
+
+struct set {
+    int32_t a;
+    uint8_t k;
+    uint32_t t;
+    struct ctrl *c;
+    size_t n, cap;
+};
+
+/* Running sums of one cell for one kind and outcome. */
+struct acc {
+    double sum, sum2;
+    int64_t n;
+};
+
+/* (cell, kind, outcome, person) of a control used, for the distinct-control counts. */
+struct used {
+    uint32_t cell;
+    uint8_t k, y;
+    uint32_t pi;
+};
+
+struct ctx {
+    const struct kpi_window *w;
+    const struct kpi_model *m;
+    int32_t P, G, M;
+    uint32_t nt;     /* tool sets: every tool, then each tool */
+    int32_t *first;  /* [pi * nt + t]: first day with matched usage of T, NONE_DAY */
+    int32_t *adopt;  /* [pi * nt + t]: adoption day, NONE_DAY */
+    uint32_t ncells; /* org, sites, departments, roles, tools */
+    struct acc *acc; /* [(cell * NK + k) * NY + y] */
+    struct used *used;
+    size_t nused, capused;
+};
+
+static int64_t sday(int32_t d)
+{
+    return (int64_t)d;
+}
+
+/* ---- adoption days ---- */
+
+static void adoption_days(struct ctx *c)
+{
+    const struct kpi_model *m = c->m;
+    size_t n = (size_t)m->npersons * c->nt;
+    c->first = xmalloc((n + 1) * sizeof *c->first);
+    c->adopt = xmalloc((n + 1) * sizeof *c->adopt);
+    int32_t *last = xmalloc((c->nt + 1) * sizeof *last);
+    int32_t *days = xmalloc((c->nt + 1) * sizeof *days);
+    for (uint32_t pi = 0; pi < m->npersons; pi++) {
+        const struct person *p = &m->persons[pi];
+        int32_t *first = &c->first[(size_t)pi * c->nt];
+        for (uint32_t t = 0; t < c->nt; t++) {
+            first[t] = NONE_DAY;
+            days[t] = 0;
+            last[t] = NONE_DAY;
+        }
+        for (uint32_t i = 0; i < p->nact; i++) {
+            const struct activity *a = &p->act[i];
+            uint64_t ev = 0;
+            for (int o = 0; o < OUT_COUNT; o++)
+                ev += a->events[o];
+            if (!ev || !kpi_episode_on(p, a->day))
+                continue;
+            const uint32_t ts[2] = {0, a->tool + 1};
+            for (int j = 0; j < 2; j++) {
+                uint32_t t = ts[j];
+                if (first[t] == NONE_DAY)
+                    first[t] = a->day;
+                if (sday(a->day) <= sday(first[t]) + 27 && a->day != last[t]) {
+                    days[t]++;
+                    last[t] = a->day;
+                }
+            }
+        }
+        for (uint32_t t = 0; t < c->nt; t++)
+            c->adopt[(size_t)pi * c->nt + t] =
+                first[t] != NONE_DAY && days[t] >= c->M ? first[t] : NONE_DAY;
+    }
+    xfree(last);
+    xfree(days);
+}
+
+/* ---- spans ---- */
+
+struct span_check {
+    int64_t days;
+    uint32_t dept, role;
+    int mixed;
+};
+
+static void on_span_segment(void *ud, int32_t from, int32_t to, const struct episode *ep)
+{
+    struct span_check *s = ud;
+    if (s->days == 0) {
+        s->dept = ep->dept;
+        s->role = ep->role;
+    } else if (ep->dept != s->dept || ep->role != s->role) {
+        s->mixed = 1;
+    }
+    s->days += (int64_t)to - from + 1;
+}
+
+/* Whether p is employed in one department and role on every day of [from, to]; sets them. */
+static int one_group(const struct person *p, int64_t from, int64_t to, uint32_t *dept,
+                     uint32_t *role)
+{
+    if (from < INT32_MIN + 1 || to > INT32_MAX - 1)
+        return 0;
+    struct span_check s = {0};
+    kpi_segments(p, (int32_t)from, (int32_t)to, on_span_segment, &s);
+    if (s.mixed || s.days != to - from + 1)
+        return 0;
+    *dept = s.dept;
+    *role = s.role;
+    return 1;
+}
+
+/* The periods of kind k for adoption day a: pre [b0, b1], post [b2, b3]; the span is
+ * [b0, b3] and the controls' usage cut-off is b3. */
+static void periods(const struct ctx *c, int k, int32_t a, int64_t b[4])
+{
+    int64_t P = c->P, G = c->G;
+    if (k == K_CHANGE) {
+        b[0] = sday(a) - P, b[1] = sday(a) - 1, b[2] = sday(a) + G, b[3] = sday(a) + G + P - 1;
+    } else {
+        b[0] = sday(a) - 2 * P, b[1] = sday(a) - P - 1, b[2] = sday(a) - P, b[3] = sday(a) - 1;
+    }
+}
+
+static int by_group(const void *x, const void *y)
+{
+    const struct job *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/* ---- a member's daily sums ---- */
+
+struct member_sums {
+    int64_t d0;     /* day of index 0 */
+    size_t len;     /* days */
+    int64_t *s[NS]; /* prefix sums: s[x][i] = sum over days d0 .. d0 + i - 1 */
+};
+
+static void add_day(struct member_sums *ms, int x, int64_t day, int64_t v)
+{
+    if (day < ms->d0 || day >= ms->d0 + (int64_t)ms->len)
+        return;
+    ms->s[x][day - ms->d0 + 1] += v;
+}
+
+struct fill_ctx {
+    struct member_sums *ms;
+    uint32_t dept, role;
+};
+
+static void on_fill_segment(void *ud, int32_t from, int32_t to, const struct episode *ep)
+{
+    struct fill_ctx *f = ud;
+    for (int64_t d = from; d <= to; d++) {
+        add_day(f->ms, S_FTE, d, ep->fte_micro);
+        if (ep->dept == f->dept && ep->role == f->role)
+            add_day(f->ms, S_GROUP, d, 1);
+    }
+}
+
+/* Fills ms (sized for [d0, d0 + len - 1]) with p's daily sums, as prefix sums. */
+static void member_fill(struct member_sums *ms, const struct person *p, uint32_t dept,
+                        uint32_t role)
+{
+    for (int x = 0; x < NS; x++)
+        memset(ms->s[x], 0, (ms->len + 1) * sizeof *ms->s[x]);
+    struct fill_ctx f = {ms, dept, role};
+    kpi_segments(p, (int32_t)ms->d0, (int32_t)(ms->d0 + (int64_t)ms->len - 1), on_fill_segment, &f);
+    for (uint32_t i = 0; i < p->nehr; i++) {
+        const struct ehr_day *e = &p->ehr[i];
+        add_day(ms, S_SCHED, e->day, e->sched_micro);
+        add_day(ms, S_OUTSIDE, e->day, e->outside_micro);
+        add_day(ms, S_EHR, e->day, e->ehr_micro);
+        add_day(ms, S_INBOX, e->day, e->inbox_micro);
+    }
+    for (uint32_t i = 0; i < p->nshifts; i++)
+        add_day(ms, S_OVERTIME, p->shifts[i].day, p->shifts[i].overtime_micro);
+    for (uint32_t i = 0; i < p->nabsences; i++)
+        if (p->absences[i].kind == 1 /* sick */)
+            add_day(ms, S_SICK, p->absences[i].day, p->absences[i].hours_micro);
+    for (int x = 0; x < NS; x++)
+        for (size_t i = 1; i <= ms->len; i++)
+            ms->s[x][i] += ms->s[x][i - 1];
+}
+
+static int64_t sum(const struct member_sums *ms, int x, int64_t from, int64_t to)
+{
+    return ms->s[x][to - ms->d0 + 1] - ms->s[x][from - ms->d0];
+}
+
+/* y of every outcome over [from, to]; bit y of the result set when defined. */
+static unsigned outcomes(const struct ctx *c, const struct member_sums *ms, int64_t from,
+                         int64_t to, double y[NY])
+{
+    unsigned def = 0;
+    int64_t sched = sum(ms, S_SCHED, from, to), fte = sum(ms, S_FTE, from, to);
+    if (sched > 0) {
+        /* minutes x 60 / (hours / 8): 480 x micro-minutes / micro-hours seconds */
+        y[Y_WOW8] = 480.0 * (double)sum(ms, S_OUTSIDE, from, to) / (double)sched;
+        y[Y_EHR8] = 480.0 * (double)sum(ms, S_EHR, from, to) / (double)sched;
+        y[Y_INBOX8] = 480.0 * (double)sum(ms, S_INBOX, from, to) / (double)sched;
+        def |= 1u << Y_WOW8 | 1u << Y_EHR8 | 1u << Y_INBOX8;
+    }
+    if (fte > 0) {
+        /* hours / (sum of fte x H / 7): micro-hours x 7e6 / (fte-micro-days x H micro) */
+        double contracted = (double)fte * (double)c->w->p->contract_hours_micro / 7e6;
+        y[Y_OVERTIME] = (double)sum(ms, S_OVERTIME, from, to) / contracted;
+        y[Y_SICKNESS] = (double)sum(ms, S_SICK, from, to) / contracted;
+        def |= 1u << Y_OVERTIME | 1u << Y_SICKNESS;
+    }
+    return def;
+}
+
+/* Deltas post - pre of every outcome for kind k and day a; bit y set when both defined. */
+static unsigned deltas(const struct ctx *c, const struct member_sums *ms, int k, int32_t a,
+                       double d[NY])
+{
+    int64_t b[4];
+    periods(c, k, a, b);
+    double pre[NY], post[NY];
+    unsigned def = outcomes(c, ms, b[0], b[1], pre) & outcomes(c, ms, b[2], b[3], post);
+    for (int y = 0; y < NY; y++)
+        d[y] = (def >> y & 1) ? post[y] - pre[y] : 0;
+    return def;
+}
+
+/* ---- cells ---- */
+
+static struct acc *acc_of(struct ctx *c, uint32_t cell, int k, int y)
+{
+    return &c->acc[((size_t)cell * NK + (size_t)k) * NY + (size_t)y];
+}
+
+/* The cells a job's estimate goes to: org, site, department, role for every tool; the
+ * tool's cell for one tool. Returns how many. */
+static int cells_of(const struct ctx *c, const struct job *j, uint32_t out[4])
+{
+    const struct kpi_model *m = c->m;
+    if (j->t > 0) {
+        out[0] = 1 + (uint32_t)(m->sites.n + m->depts.n + m->roles.n) + (j->t - 1);
+        return 1;
+    }
+    out[0] = 0;
+    out[1] = 1 + j->site;
+    out[2] = 1 + (uint32_t)m->sites.n + j->dept;
+    out[3] = 1 + (uint32_t)(m->sites.n + m->depts.n) + j->role;
+    return 4;
+}
+
+static void use(struct ctx *c, uint32_t cell, int k, int y, uint32_t pi)
+{
+    if (c->nused == c->capused)
+        xgrow((void **)&c->used, &c->capused, c->nused + 1, sizeof *c->used);
+    c->used[c->nused++] = (struct used){cell, (uint8_t)k, (uint8_t)y, pi};
+}
+
+/* ---- one (department, role) group ---- */
+
+/* Lists the marked controls of each slot's cell into c->used and clears the marks. */
+static void flush_marks(struct ctx *c, uint8_t *mark, const uint32_t *slot_cell, size_t nslots,
+                        const uint32_t *members, size_t nm)
+{
+    for (size_t sl = 0; sl < nslots; sl++)
+        for (int k = 0; k < NK; k++)
+            for (int y = 0; y < NY; y++) {
+                uint8_t *mk = &mark[((sl * NK + (size_t)k) * NY + (size_t)y) * nm];
+                for (size_t i = 0; i < nm; i++)
+                    if (mk[i]) {
+                        use(c, slot_cell[sl], k, y, members[i]);
+                        mk[i] = 0;
+                    }
+            }
+}
+
+static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_t *members,
+                       size_t nm)
+{
+    const struct kpi_model *m = c->m;
+    /* The (a, k, t) sets and the days they cover. */
+    struct set *sets = NULL;
+    size_t nsets = 0, capsets = 0;
+    int64_t d0 = INT64_MAX, d1 = INT64_MIN;
+    for (size_t i = 0; i < nj; i++) {
+        struct job *j = &jobs[i];
+        if (!nsets || sets[nsets - 1].a != j->a || sets[nsets - 1].k != j->k ||
+            sets[nsets - 1].t != j->t) {
+            if (nsets == capsets)
+                xgrow((void **)&sets, &capsets, nsets + 1, sizeof *sets);
+            sets[nsets++] = (struct set){.a = j->a, .k = j->k, .t = j->t};
+        }
+        j->set = nsets - 1;
+        int64_t b[4];
+        periods(c, j->k, j->a, b);
+        d0 = b[0] < d0 ? b[0] : d0;
+        d1 = b[3] > d1 ? b[3] : d1;
+    }
+    struct member_sums ms = {.d0 = d0, .len = (size_t)(d1 - d0 + 1)};
+    for (int x = 0; x < NS; x++)
+        ms.s[x] = xmalloc((ms.len + 1) * sizeof *ms.s[x]);
+
+    /* Every member against every set: a control when in the group on every day of the
+     * span and without usage of T up to its last day. An adopter's own entry (it can pass
+     * for its pretrend) is kept and skipped when its estimate is made. */
+    double *own = xcalloc(nj * NY + 1, sizeof *own); /* each job's own deltas */
+    uint8_t *own_def = xcalloc(nj + 1, 1);
+    for (size_t mi = 0; mi < nm; mi++) {
+        uint32_t q = members[mi];
+        member_fill(&ms, &m->persons[q], jobs[0].dept, jobs[0].role);
+        for (size_t si = 0; si < nsets; si++) {
+            struct set *st = &sets[si];
+            int64_t b[4];
+            periods(c, st->k, st->a, b);
+            int64_t in_group = sum(&ms, S_GROUP, b[0], b[3]);
+            int32_t f = c->first[(size_t)q * c->nt + st->t];
+            if (in_group != b[3] - b[0] + 1 || sday(f) <= b[3])
+                continue;
+            struct ctrl x = {.member = (uint32_t)mi};
+            x.defined = (uint8_t)deltas(c, &ms, st->k, st->a, x.delta);
+            if (st->n == st->cap)
+                xgrow((void **)&st->c, &st->cap, st->n + 1, sizeof *st->c);
+            st->c[st->n++] = x;
+        }
+        /* The member's own deltas as an adopter. */
+        for (size_t i = 0; i < nj; i++)
+            if (jobs[i].pi == q)
+                own_def[i] = (uint8_t)deltas(c, &ms, jobs[i].k, jobs[i].a, &own[i * NY]);
+    }
+
+    /* Each adopter's e(p), into its cells. The controls it used are marked per cell,
+     * kind and outcome (slot), then listed once each for the distinct-control counts. */
+    uint32_t slot_cell[64];
+    size_t nslots = 0, maxslots = sizeof slot_cell / sizeof *slot_cell;
+    uint8_t *mark = xcalloc(maxslots * NK * NY * nm + 1, 1);
+    for (size_t i = 0; i < nj; i++) {
+        const struct job *j = &jobs[i];
+        const struct set *st = &sets[j->set];
+        uint32_t cells[4];
+        int ncell = cells_of(c, j, cells);
+        for (int y = 0; y < NY; y++) {
+            if (!(own_def[i] >> y & 1))
+                continue;
+            double cs = 0;
+            int64_t cn = 0;
+            for (size_t k = 0; k < st->n; k++)
+                if (members[st->c[k].member] != j->pi && (st->c[k].defined >> y & 1)) {
+                    cs += st->c[k].delta[y];
+                    cn++;
+                }
+            if (!cn)
+                continue;
+            double e = own[i * NY + (size_t)y] - cs / (double)cn;
+            for (int ci = 0; ci < ncell; ci++) {
+                struct acc *a = acc_of(c, cells[ci], j->k, y);
+                a->sum += e;
+                a->sum2 += e * e;
+                a->n++;
+                size_t sl = 0;
+                while (sl < nslots && slot_cell[sl] != cells[ci])
+                    sl++;
+                if (sl == nslots) {
+                    if (nslots == maxslots) { /* flush the marks to make room */
+                        flush_marks(c, mark, slot_cell, nslots, members, nm);
+                        nslots = sl = 0;
+                    }
+                    slot_cell[nslots++] = cells[ci];
+                }
+                uint8_t *mk = &mark[((sl * NK + j->k) * NY + (size_t)y) * nm];
+                for (size_t k = 0; k < st->n; k++)
+                    if (members[st->c[k].member] != j->pi && (st->c[k].defined >> y & 1))
+                        mk[st->c[k].member] = 1;
+            }
+        }
+    }
+    flush_marks(c, mark, slot_cell, nslots, members, nm);
+    xfree(mark);
+    for (size_t si = 0; si < nsets; si++)
+        xfree(sets[si].c);
+    xfree(sets);
+    xfree(own);
+    xfree(own_def);
+    for (int x = 0; x < NS; x++)
+        xfree(ms.s[x]);
+}
+
+/* ---- the family ---- */
+
+struct member {
+    uint64_t key;
+    uint32_t pi;
+};
+
+static int by_member(const void *x, const void *y)
+{
+    const struct member *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->pi < b->pi ? -1 : a->pi > b->pi;
+}
+
+static int by_used(const void *x, const void *y)
+{
+    const struct used *a = x, *b = y;
+    if (a->cell != b->cell)
+        return a->cell < b->cell ? -1 : 1;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    if (a->y != b->y)
+        return a->y < b->y ? -1 : 1;
+    return a->pi < b->pi ? -1 : a->pi > b->pi;
+}
+
+static void emit(struct ctx *c)
+{
+    const struct kpi_model *m = c->m;
+    const struct kpi_window *w = c->w;
+    /* Distinct controls per (cell, kind, outcome). */
+    qsort(c->used, c->nused, sizeof *c->used, by_used);
+    int64_t *controls = xcalloc((size_t)c->ncells * NK * NY + 1, sizeof *controls);
+    for (size_t i = 0; i < c->nused; i++) {
+        const struct used *u = &c->used[i];
+        if (i && !by_used(u, &c->used[i - 1]))
+            continue;
+        controls[((size_t)u->cell * NK + u->k) * NY + u->y]++;
+    }
+    for (uint32_t cell = 0; cell < c->ncells; cell++) {
+        const char *by, *group;
+        uint32_t x = cell;
+        if (x == 0) {
+            by = "org", group = "all";
+        } else if ((x -= 1) < m->sites.n) {
+            by = "site", group = m->sites.str[x];
+        } else if ((x -= (uint32_t)m->sites.n) < m->depts.n) {
+            by = "department", group = m->depts.str[x];
+        } else if ((x -= (uint32_t)m->depts.n) < m->roles.n) {
+            by = "role", group = m->roles.str[x];
+        } else {
+            by = "tool", group = m->tools.str[x - m->roles.n];
+        }
+        for (int k = 0; k < NK; k++)
+            for (int y = 0; y < NY; y++) {
+                const struct acc *a = acc_of(c, cell, k, y);
+                if (!a->n)
+                    continue;
+                int64_t ctl = controls[((size_t)cell * NK + (size_t)k) * NY + (size_t)y];
+                int64_t persons = a->n < ctl ? a->n : ctl;
+                kpi_table_add(w->t, kpi_name[k][y], w->name, by, group, a->sum, (double)a->n,
+                              persons, w->s, w->e);
+                if (k != K_CHANGE || a->n < 2)
+                    continue;
+                /* Σ (e - ē)² over n(n - 1); the value is the square root of the ratio. */
+                double n = (double)a->n, ss = a->sum2 - a->sum * a->sum / n;
+                kpi_table_add(w->t, stderr_name[y], w->name, by, group, ss > 0 ? ss : 0,
+                              n * (n - 1), persons, w->s, w->e)
+                    ->sqrt_value = true;
+            }
+    }
+    xfree(controls);
+}
+
+static void loadoff_compute(const struct kpi_window *w)
+{
+    const struct kpi_model *m = w->m;
+    const struct kpi_params *p = w->p;
+    if (p->loadoff_period_days <= 0 || !m->npersons)
+        return;
+    struct ctx c = {.w = w,
+                    .m = m,
+                    .P = (int32_t)p->loadoff_period_days,
+                    .G = (int32_t)p->loadoff_ramp_days,
+                    .M = (int32_t)p->loadoff_min_active_days,
+                    .nt = 1 + (uint32_t)m->tools.n};
+    adoption_days(&c);
+
+    /* The estimates to make: adopters whose post period ends in W, each kind. */
+    struct job *jobs = NULL;
+    size_t nj = 0, capj = 0;
+    for (uint32_t pi = 0; pi < m->npersons; pi++) {
+        const struct person *per = &m->persons[pi];
+        for (uint32_t t = 0; t < c.nt; t++) {
+            int32_t a = c.adopt[(size_t)pi * c.nt + t];
+            if (a == NONE_DAY)
+                continue;
+            int64_t end = sday(a) + c.G + c.P - 1;
+            if (end < w->s || end > w->e)
+                continue;
+            for (int k = 0; k < NK; k++) {
+                int64_t b[4];
+                periods(&c, k, a, b);
+                struct job j = {.pi = pi, .t = t, .k = (uint8_t)k, .a = a};
+                if (!one_group(per, b[0], b[3], &j.dept, &j.role))
+                    continue;
+                /* The cell's group: day a for the change, day a - 1 for the pretrend
+                 * (the last day of its span). */
+                const struct episode *g = kpi_episode_on(per, k == K_CHANGE ? a : a - 1);
+                if (!g)
+                    continue;
+                j.site = g->site;
+                j.key = (uint64_t)j.dept << 32 | j.role;
+                if (nj == capj)
+                    xgrow((void **)&jobs, &capj, nj + 1, sizeof *jobs);
+                jobs[nj++] = j;
+            }
+        }
+    }
+    if (nj) {
+        qsort(jobs, nj, sizeof *jobs, by_group);
+        /* Members of each (department, role): anyone with an episode in it. */
+        size_t nmem = 0;
+        for (uint32_t pi = 0; pi < m->npersons; pi++)
+            nmem += m->persons[pi].neps;
+        struct member *mem = xmalloc((nmem + 1) * sizeof *mem);
+        nmem = 0;
+        for (uint32_t pi = 0; pi < m->npersons; pi++) {
+            const struct person *per = &m->persons[pi];
+            for (uint32_t i = 0; i < per->neps; i++)
+                mem[nmem++] =
+                    (struct member){(uint64_t)per->eps[i].dept << 32 | per->eps[i].role, pi};
+        }
+        qsort(mem, nmem, sizeof *mem, by_member);
+        size_t u = 0;
+        for (size_t i = 0; i < nmem; i++) /* one entry per (group, person) */
+            if (!u || by_member(&mem[i], &mem[u - 1]))
+                mem[u++] = mem[i];
+        nmem = u;
+        uint32_t *ids = xmalloc((nmem + 1) * sizeof *ids);
+        c.ncells = 1 + (uint32_t)(m->sites.n + m->depts.n + m->roles.n + m->tools.n);
+        c.acc = xcalloc((size_t)c.ncells * NK * NY, sizeof *c.acc);
+        size_t mi = 0;
+        for (size_t i = 0; i < nj;) {
+            size_t e = i;
+            while (e < nj && jobs[e].key == jobs[i].key)
+                e++;
+            while (mi < nmem && mem[mi].key < jobs[i].key)
+                mi++;
+            size_t n = 0;
+            for (size_t k = mi; k < nmem && mem[k].key == jobs[i].key; k++)
+                ids[n++] = mem[k].pi;
+            work_group(&c, &jobs[i], e - i, ids, n);
+            i = e;
+        }
+        emit(&c);
+        xfree(ids);
+        xfree(mem);
+        xfree(c.acc);
+        xfree(c.used);
+    }
+    xfree(jobs);
+    xfree(c.first);
+    xfree(c.adopt);
+}
+
+const struct kpi_family kpi_family_loadoff = {"loadoff", loadoff_compute};
