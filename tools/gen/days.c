@@ -259,6 +259,51 @@ static void absence(struct day_run *c, uint32_t i, const struct person *p, const
                      hours_tenths > 40 ? hours_tenths - 40 : hours_tenths + 5, "", 1);
 }
 
+/* Departments where the ambient scribe takes load off: its users' after-hours EHR time falls
+ * by LOADOFF_EFFECT after a LOADOFF_RAMP-day ramp from their first day of use. */
+static const char *const loadoff_depts[] = {"Medicine", "Emergency"};
+#define LOADOFF_EFFECT 0.10
+#define LOADOFF_RAMP 28
+
+static int loadoff_dept(const struct world *w, int dept)
+{
+    for (size_t k = 0; k < sizeof loadoff_depts / sizeof *loadoff_depts; k++)
+        if (strcmp(w->dept[dept].name, loadoff_depts[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The scribe's effect on a day's after-hours EHR time (docs/generator.md): in
+ * loadoff_depts, 1 - LOADOFF_EFFECT x ramp while the scribe is in use, the ramp rising
+ * from 0 on the first day of use to 1 after LOADOFF_RAMP days; 1 elsewhere. */
+static double loadoff_factor(const struct day_run *c, const struct person *p,
+                             const struct episode *ep, int32_t d)
+{
+    int32_t a = p->adopt[TOOL_SCRIBE];
+    if (a == DAY_NONE || d < a || d >= p->lapse[TOOL_SCRIBE] || !loadoff_dept(c->w, ep->dept))
+        return 1.0;
+    int32_t k = d - a < LOADOFF_RAMP ? d - a : LOADOFF_RAMP;
+    return 1.0 - LOADOFF_EFFECT * (double)k / LOADOFF_RAMP;
+}
+
+/* After-hours minutes per scheduled hour that everyone gains on day d: 0.8 a year since
+ * --from, and a winter bump of up to 1.2 in mid-January (90 days either side). Added, not
+ * multiplied, so trends are parallel across people of different levels. */
+static double outside_drift(const struct day_run *c, int32_t d)
+{
+    int y, mo, dd;
+    civil_from_day(d, &y, &mo, &dd);
+    int32_t dist = d - day_from_civil(y, 1, 15);
+    if (dist < 0)
+        dist = -dist;
+    if (365 - dist < dist)
+        dist = 365 - dist;
+    double f = 0.8 * (double)(d - c->w->from) / 365.0;
+    if (dist < 90)
+        f += 1.2 * (double)(90 - dist) / 90.0;
+    return f;
+}
+
 static void ehr_day(struct day_run *c, uint32_t i, const struct person *p, const struct episode *ep,
                     int32_t d, int32_t worked_len, struct rng *r)
 {
@@ -270,7 +315,14 @@ static void ehr_day(struct day_run *c, uint32_t i, const struct person *p, const
         int halves = rng_range(r, hours2 * 65 / 100, hours2 * 85 / 100);
         sched = halves * 5;
         ehr = sched * rng_range(r, 25, 55) + rng_range(r, 0, 300);
-        outside = (int)(sched * p->pajama * (0.5 + rng_unit(r)));
+        /* Own level (x 1.25 for anyone who ever adopts the scribe: adopters start out with
+         * more after-hours time), the drift everyone shares, the scribe's effect. */
+        double level = p->pajama * (0.5 + rng_unit(r));
+        if (p->adopt[TOOL_SCRIBE] != DAY_NONE)
+            level *= 1.25;
+        outside = (int)(sched * (level + outside_drift(c, d)) * loadoff_factor(c, p, ep, d));
+        if (outside > ehr)
+            outside = ehr;
         inbox = rng_range(r, 50, 600);
     } else {
         sched = 0;
