@@ -514,7 +514,8 @@ static void emit(struct ctx *c)
                 int64_t ctl = controls[((size_t)cell * NK + (size_t)k) * NY + (size_t)y];
                 int64_t persons = a->n < ctl ? a->n : ctl;
                 kpi_table_add(w->t, kpi_name[k][y], w->name, by, group, a->sum, (double)a->n,
-                              persons, w->s, w->e);
+                              persons, w->s, w->e)
+                    ->controls = ctl;
                 if (k != K_CHANGE || a->n < 2)
                     continue;
                 /* Σ (e - ē)² over n(n - 1); the value is the square root of the ratio. */

@@ -249,6 +249,7 @@ int snapshot_query(struct refresher *r, struct kpi_model *model, const char *win
             r->suppressed = row->suppressed;
             r->dominated = row->dominated;
             r->sqrt_value = row->sqrt_value;
+            r->controls = row->controls;
         }
     } else {
         kpi_model_rdlock(model);

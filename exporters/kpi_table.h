@@ -19,8 +19,9 @@ struct kpi_row {
     double denominator; /* > 0 for every row */
     int64_t persons;    /* person count used for suppression */
     bool suppressed;
-    bool dominated;  /* primary-suppressed by the dominance rule (set by the KPI engine) */
-    bool sqrt_value; /* the value is sqrt(numerator / denominator) (a standard error) */
+    bool dominated;   /* primary-suppressed by the dominance rule (set by the KPI engine) */
+    bool sqrt_value;  /* the value is sqrt(numerator / denominator) (a standard error) */
+    int64_t controls; /* load-off change and pretrend: distinct controls used */
     int32_t window_start, window_end; /* days s and e */
 };
 

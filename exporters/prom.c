@@ -53,6 +53,46 @@ void prom_sample(struct sbuf *b, const char *name, double value, ...)
     va_end(ap);
 }
 
+/* The outcome of a load-off change KPI ("wow8" of "loadoff_wow8_change") into out, or 0. */
+static int loadoff_outcome(const char *kpi, char *out, size_t n)
+{
+    size_t len = strlen(kpi);
+    if (strncmp(kpi, "loadoff_", 8) != 0 || len < 8 + 7 || strcmp(kpi + len - 7, "_change") != 0 ||
+        len - 15 >= n)
+        return 0;
+    memcpy(out, kpi + 8, len - 15);
+    out[len - 15] = '\0';
+    return 1;
+}
+
+/* cadre_loadoff_adopters or _controls{window,by,group,outcome} of the published change
+ * cells, when defs has load-off change KPIs. */
+static void render_loadoff_counts(struct sbuf *b, const struct kpi_table *t,
+                                  const struct kpi_def *defs, size_t ndefs, const char *name,
+                                  const char *help)
+{
+    char outcome[32];
+    int any = 0;
+    for (size_t f = 0; f < ndefs && !any; f++)
+        any = loadoff_outcome(defs[f].name, outcome, sizeof outcome);
+    if (!any)
+        return;
+    prom_family(b, name, "gauge", help);
+    int adopters = strcmp(name, "cadre_loadoff_adopters") == 0;
+    for (size_t f = 0; f < ndefs; f++) {
+        if (!loadoff_outcome(defs[f].name, outcome, sizeof outcome))
+            continue;
+        for (size_t i = 0; i < t->n; i++) {
+            const struct kpi_row *r = &t->rows[i];
+            if (!r->suppressed && strcmp(r->kpi, defs[f].name) == 0 &&
+                kpi_def_has_window(&defs[f], r->window))
+                prom_sample(b, name, adopters ? r->denominator : (double)r->controls, "window",
+                            r->window, "by", r->by, "group", r->group, "outcome", outcome,
+                            (const char *)NULL);
+        }
+    }
+}
+
 void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct kpi_def *defs,
                       size_t ndefs)
 {
@@ -68,4 +108,10 @@ void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct kp
                             r->group, (const char *)NULL);
         }
     }
+    render_loadoff_counts(b, t, defs, ndefs, "cadre_loadoff_adopters",
+                          "Adopters counted in a published load-off change cell (its "
+                          "denominator), by outcome.");
+    render_loadoff_counts(b, t, defs, ndefs, "cadre_loadoff_controls",
+                          "Distinct controls used by the adopters of a published load-off change "
+                          "cell, by outcome.");
 }

@@ -18,7 +18,9 @@ void prom_sample(struct sbuf *b, const char *name, double value, ...);
 
 /* Renders gauges cadre_<name>{window,by,group} for the published (unsuppressed) rows of t
  * (sorted) of each KPI of defs (normally the whole catalogue) in one of its /metrics
- * windows, HELP and TYPE once per KPI even when it has no rows. */
+ * windows, HELP and TYPE once per KPI even when it has no rows. When defs has load-off
+ * change KPIs, also cadre_loadoff_adopters and cadre_loadoff_controls{window,by,group,
+ * outcome} for their published cells (the dashboards' "how many" panels). */
 void prom_render_kpis(struct sbuf *b, const struct kpi_table *t, const struct kpi_def *defs,
                       size_t ndefs);
 

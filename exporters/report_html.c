@@ -854,6 +854,123 @@ static void section_departments(struct report *r)
     sbuf_adds(b, "</div>\n</section>\n");
 }
 
+/* ---- Load-off ---- */
+
+static const struct {
+    const char *outcome, *label, *less; /* "less" completes "Less ... after adoption" */
+} loadoff_outcomes[] = {
+    {"wow8", "After-hours EHR time per 8 scheduled hours", "after-hours EHR time"},
+    {"ehr_time8", "EHR time per 8 scheduled hours", "EHR time"},
+    {"inbox_time8", "Inbox time per 8 scheduled hours", "inbox time"},
+    {"overtime", "Overtime (share of contracted hours)", "overtime"},
+    {"sickness", "Sick leave (share of contracted hours)", "sick leave"},
+};
+#define NLOADOFF (sizeof loadoff_outcomes / sizeof *loadoff_outcomes)
+
+/* A load-off change as shown: time for the EHR outcomes, percentage points for the shares,
+ * with its sign. */
+static void put_loadoff_value(struct sbuf *b, const char *kpi, double v)
+{
+    char s[VAL_LEN];
+    if (is_seconds(kpi)) {
+        fmt_value(kpi, v, s);
+        sbuf_printf(b, "%s%s", v > 0 ? "+" : "", s);
+    } else {
+        double pp = round(v * 10000.0) / 100.0;
+        sbuf_printf(b, "%s%.2f pp",
+                    pp > 0   ? "+"
+                    : pp < 0 ? "&#8722;"
+                             : "",
+                    fabs(pp) == 0 ? 0.0 : fabs(pp));
+    }
+}
+
+/* One row of the load-off tables: change, band, pretrend and the answer in words. */
+static void loadoff_row(struct report *r, size_t o, const char *by, const char *group,
+                        const char *label)
+{
+    struct sbuf *b = r->b;
+    char kc[64], ks[64], kp[64];
+    snprintf(kc, sizeof kc, "loadoff_%s_change", loadoff_outcomes[o].outcome);
+    snprintf(ks, sizeof ks, "loadoff_%s_change_stderr", loadoff_outcomes[o].outcome);
+    snprintf(kp, sizeof kp, "loadoff_%s_pretrend", loadoff_outcomes[o].outcome);
+    double c = 0, se = 0, pt = 0;
+    enum cell_state sc = cell(r, 0, kc, by, group, &c);
+    enum cell_state ss = cell(r, 0, ks, by, group, &se);
+    enum cell_state sp = cell(r, 0, kp, by, group, &pt);
+    sbuf_printf(b, "<tr data-kpi=\"%s\"><td>", kc);
+    esc(b, label);
+    sbuf_adds(b, "</td><td class=\"n\">");
+    if (sc == CELL_VALUE)
+        put_loadoff_value(b, kc, c);
+    else
+        put_value(b, kc, sc, c);
+    sbuf_adds(b, "</td><td class=\"n\">");
+    int band = sc == CELL_VALUE && ss == CELL_VALUE;
+    if (band) {
+        put_loadoff_value(b, kc, c - 1.96 * se);
+        sbuf_adds(b, " to ");
+        put_loadoff_value(b, kc, c + 1.96 * se);
+    } else {
+        sbuf_adds(b, "<span class=\"na\">&#8212;</span>");
+    }
+    sbuf_adds(b, "</td><td class=\"n\">");
+    if (sp == CELL_VALUE)
+        put_loadoff_value(b, kp, pt);
+    else
+        put_value(b, kp, sp, pt);
+    sbuf_adds(b, "</td><td>");
+    if (sc == CELL_SUPPRESSED)
+        sbuf_adds(b, "Too few people to show.");
+    else if (sc != CELL_VALUE)
+        sbuf_adds(b, "No adopter with a comparison group.");
+    else if (!band)
+        sbuf_adds(b, "Too few adopters for a band.");
+    else if (c - 1.96 * se <= 0 && c + 1.96 * se >= 0)
+        sbuf_adds(b, "<b>No measurable change</b> (the band includes 0).");
+    else
+        sbuf_printf(b, "<b>%s %s</b> after adoption (the band excludes 0).",
+                    c < 0 ? "Less" : "More", loadoff_outcomes[o].less);
+    sbuf_adds(b, "</td></tr>\n");
+}
+
+static void loadoff_head(struct sbuf *b, const char *first)
+{
+    sbuf_printf(b,
+                "<table class=\"loadoff\"><thead><tr><th>%s</th><th>Change</th><th>95%% "
+                "band</th><th>Pretrend</th><th>In words</th></tr></thead>\n<tbody>\n",
+                first);
+}
+
+static void section_loadoff(struct report *r)
+{
+    struct sbuf *b = r->b;
+    sbuf_adds(b, "<section id=\"loadoff\" class=\"newpage\">\n<h2>Did AI take load off the "
+                 "floor?</h2>\n<p class=\"lead\">For staff who adopted AI tools, the change in "
+                 "their workload from the weeks before adoption to the weeks after a ramp-up "
+                 "(by default eight weeks each, four weeks apart), minus the same change among "
+                 "colleagues of the same "
+                 "department and role who had not adopted yet (a difference in differences), "
+                 "for adopters whose after-period ended in ");
+    put_quarter(b, r->q[0].name);
+    sbuf_adds(b, ". Negative means less load. The band is the change &#177; 1.96 standard "
+                 "errors; when it includes 0 the honest answer is <i>no measurable change</i>. "
+                 "The pretrend is the same comparison before adoption and should be near 0. "
+                 "These figures show a change that goes with adoption, not proof that a tool "
+                 "caused it.</p>\n<h3>Whole organisation</h3>\n");
+    loadoff_head(b, "Outcome");
+    for (size_t o = 0; o < NLOADOFF; o++)
+        loadoff_row(r, o, "org", "all", loadoff_outcomes[o].label);
+    sbuf_adds(b, "</tbody></table>\n<h3>By department: after-hours EHR time</h3>\n");
+    loadoff_head(b, "Department");
+    for (size_t d = 0; d < r->ndepts; d++) {
+        double v;
+        if (cell(r, 0, "loadoff_wow8_change", "department", r->depts[d], &v) != CELL_MISSING)
+            loadoff_row(r, 0, "department", r->depts[d], r->depts[d]);
+    }
+    sbuf_adds(b, "</tbody></table>\n</section>\n");
+}
+
 static void section_definitions(struct report *r)
 {
     struct sbuf *b = r->b;
@@ -914,6 +1031,7 @@ void report_html(struct sbuf *b, const struct report_input *in)
     section_trends(&r);
     section_scorecard(&r);
     section_departments(&r);
+    section_loadoff(&r);
     section_definitions(&r);
     section_footer(&r);
     report_fini(&r);

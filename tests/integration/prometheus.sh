@@ -318,4 +318,34 @@ for b in "${boards[@]}"; do
 done
 [ ${#empty[@]} -gt 0 ] && printf '# panel without data: %s\n' "${empty[@]}"
 
+# ---- the Load-off dashboard: its own variables (outcome), every query for every outcome ----
+f=$DASH/load-off.json
+check_eq "$(jq -r '.uid' "$f")" cadre-load-off "load-off: dashboard uid"
+check_eq "$(jq -c '[.templating.list[].name]' "$f")" '["datasource","window","outcome","department"]' \
+  "load-off: template variables"
+check_eq "$(jq '[.. | objects | select(has("datasource")) | .datasource
+                | select(. != {"type": "prometheus", "uid": "${datasource}"})] | length' "$f")" 0 \
+  "load-off: every datasource reference is the \$datasource variable"
+check_eq "$(jq '[.panels[] | select((.description // "") | length < 40)] | length' "$f")" 0 \
+  "load-off: every panel has a description"
+check_eq "$(jq '[.panels[] | select(.description | test("cannot|not proof|no measurable change"))] | length > 0' "$f")" \
+  true "load-off: descriptions say what the figure cannot prove"
+outcomes=$(jq -r '.templating.list[] | select(.name == "outcome") | [.options[].value] | join(" ")' "$f")
+check_eq "$outcomes" "wow8 ehr_time8 inbox_time8 overtime sickness" "load-off: outcomes"
+unknown=$(sed 's/\${outcome}/wow8/g' "$f" | grep -o 'cadre_[a-z0-9_]*' | grep -v '_$' | sort -u |
+  comm -23 - "$T/families.txt" | tr '\n' ' ')
+check_eq "$unknown" "" "load-off: every cadre_* metric it queries is exposed"
+for o in $outcomes; do
+  while IFS= read -r e; do
+    e=$(sed -e "s/\${outcome}/$o/g" -e 's/\$window/365d/g' -e 's/\$department/.*/g' <<<"$e")
+    case $e in *'$'*) not_ok "load-off ($o): unsubstituted variable in $e"; continue ;; esac
+    res=$(q "$e")
+    case $res in
+      "success 0") not_ok "load-off ($o): no data for $e" ;;
+      success*) ok "load-off ($o): ${res#success } series: $e" ;;
+      *) not_ok "load-off ($o): $res for $e" ;;
+    esac
+  done < <(jq -r '.panels[].targets[].expr' "$f")
+done
+
 t_done

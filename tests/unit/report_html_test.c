@@ -490,6 +490,53 @@ static void test_invalid_utf8_and_one_quarter(void **state)
     kpi_table_clear(&t);
 }
 
+/* The load-off section says in words whether each band includes 0. Org, 2026Q3:
+ * wow8 change -300 s, stderr 100: band -496 to -104 s, excludes 0: "Less after-hours EHR
+ * time". overtime change 0.001, stderr 0.002: band -0.00292 to 0.00492 includes 0: "No
+ * measurable change". ehr_time8 change 50 s without a stderr row (one adopter): "Too few
+ * adopters for a band". Department Medicine's wow8 change is suppressed: its row says so and
+ * shows no number. */
+static void test_loadoff_in_words(void **state)
+{
+    (void)state;
+    struct kpi_table t = {.as_of = day("2026-09-30")};
+    add(&t, 0, "adoption_ratio", "department", "Medicine", 0.5, 40, 0);
+    add(&t, 0, "loadoff_wow8_change", "org", "all", -300, 30, 0);
+    kpi_table_add(&t, "loadoff_wow8_change_stderr", "2026Q3", "org", "all", 10000, 1, 30,
+                  day(qstart[0]), day(qend[0]))
+        ->sqrt_value = true; /* sqrt(10000 / 1) = 100 */
+    add(&t, 0, "loadoff_overtime_change", "org", "all", 0.001, 30, 0);
+    add(&t, 0, "loadoff_overtime_change_stderr", "org", "all", 0.002, 30, 0);
+    add(&t, 0, "loadoff_ehr_time8_change", "org", "all", 50, 1, 0);
+    add(&t, 0, "loadoff_wow8_change", "department", "Medicine", -123456, 3, 1);
+    struct report_input in = {.as_of = t.as_of, .quarter = {"2026Q3"}, .table = {&t}};
+    size_t len;
+    char *page = render(&in, &len);
+    const char *sec = strstr(page, "<section id=\"loadoff\"");
+    assert_non_null(sec);
+    const char *wow = strstr(sec, "<tr data-kpi=\"loadoff_wow8_change\">");
+    assert_non_null(wow);
+    assert_non_null(strstr(wow, "&#8722;5:00 min</td>"));
+    assert_non_null(strstr(wow, "&#8722;8:16 min to &#8722;1:44 min"));
+    assert_true(strstr(wow, "<b>Less after-hours EHR time</b>") < strstr(wow, "</tr>"));
+    const char *ot = strstr(sec, "<tr data-kpi=\"loadoff_overtime_change\">");
+    assert_non_null(ot);
+    assert_non_null(strstr(ot, "+0.10 pp</td>"));
+    assert_true(strstr(ot, "<b>No measurable change</b>") < strstr(ot, "</tr>"));
+    const char *ehr = strstr(sec, "<tr data-kpi=\"loadoff_ehr_time8_change\">");
+    assert_non_null(ehr);
+    assert_true(strstr(ehr, "Too few adopters for a band.") < strstr(ehr, "</tr>"));
+    const char *dept = strstr(sec, "<h3>By department");
+    assert_non_null(dept);
+    const char *med = strstr(dept, "<td>Medicine</td>");
+    assert_non_null(med);
+    assert_true(strstr(med, "Too few people to show.") < strstr(med, "</tr>"));
+    assert_null(strstr(page, "2057")); /* -123456 s would read 2057:36 min */
+    assert_true(valid_utf8((const unsigned char *)page, len));
+    xfree(page);
+    kpi_table_clear(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_trend_polylines),
         cmocka_unit_test(test_missing_and_suppressed_quarters),
         cmocka_unit_test(test_invalid_utf8_and_one_quarter),
+        cmocka_unit_test(test_loadoff_in_words),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
