@@ -94,6 +94,8 @@ static const struct opt agg_rows[] = {
      .help = "load-off: days after adoption left out while use ramps up"},
     {"loadoff_min_active_days", OPT_INT, "4", O(loadoff_min_active_days), 1, 28, false,
      .help = "load-off: days of use in the first 28 that make an adopter"},
+    {"loadoff_pre_gap_days", OPT_INT, "0", O(loadoff_pre_gap_days), 0, 56, false,
+     .help = "load-off: days before adoption left out of the pre period (0: none)"},
     {"tls_cert_file", OPT_STR, NULL, O(tls_cert_file), 0, 0, false,
      .help = "serve HTTPS with this certificate"},
     {"tls_key_file", OPT_STR, NULL, O(tls_key_file), 0, 0, false,

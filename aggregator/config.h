@@ -34,7 +34,7 @@ struct agg_config {
     int64_t burnout_short_rests, burnout_min_flags;
     int64_t dominance_min_contributors, dominance_max_share; /* share in millionths */
     int64_t drift_baseline_days;
-    int64_t loadoff_period_days, loadoff_ramp_days, loadoff_min_active_days;
+    int64_t loadoff_period_days, loadoff_ramp_days, loadoff_min_active_days, loadoff_pre_gap_days;
     /* [remote_write] */
     char *rw_url, *rw_token_file, *rw_external_labels;
     int64_t rw_interval_s;

@@ -97,5 +97,6 @@ void kpi_params_init(struct kpi_params *p, const struct agg_config *cfg)
     p->loadoff_period_days = cfg->loadoff_period_days;
     p->loadoff_ramp_days = cfg->loadoff_ramp_days;
     p->loadoff_min_active_days = cfg->loadoff_min_active_days;
+    p->loadoff_pre_gap_days = cfg->loadoff_pre_gap_days;
     p->literacy_courses = cfg->literacy_courses;
 }

@@ -29,6 +29,7 @@ struct kpi_params {
     int64_t dominance_min_contributors, dominance_max_share; /* share in millionths */
     int64_t drift_baseline_days;                             /* 0: no drift rows */
     int64_t loadoff_period_days, loadoff_ramp_days, loadoff_min_active_days; /* P 0: none */
+    int64_t loadoff_pre_gap_days;
     char **literacy_courses; /* NULL-terminated; empty = every course */
 };
 

@@ -81,6 +81,7 @@ struct ctx {
     const struct kpi_window *w;
     const struct kpi_model *m;
     int32_t P, G, M;
+    int32_t gap;     /* loadoff_pre_gap_days: days before a left out of the change's pre period */
     uint32_t nt;     /* tool sets: every tool, then each tool */
     int32_t *first;  /* [pi * nt + t]: first day with matched usage of T, NONE_DAY */
     int32_t *adopt;  /* [pi * nt + t]: adoption day, NONE_DAY */
@@ -175,12 +176,14 @@ static int one_group(const struct person *p, int64_t from, int64_t to, uint32_t 
 }
 
 /* The periods of kind k for adoption day a: pre [b0, b1], post [b2, b3]; the span is
- * [b0, b3] and the controls' usage cut-off is b3. */
+ * [b0, b3] and the controls' usage cut-off is b3. The change's pre period ends gap days
+ * before a (0 by default, as defined). */
 static void periods(const struct ctx *c, int k, int32_t a, int64_t b[4])
 {
-    int64_t P = c->P, G = c->G;
+    int64_t P = c->P, G = c->G, gap = c->gap;
     if (k == K_CHANGE) {
-        b[0] = sday(a) - P, b[1] = sday(a) - 1, b[2] = sday(a) + G, b[3] = sday(a) + G + P - 1;
+        b[0] = sday(a) - P - gap, b[1] = sday(a) - 1 - gap, b[2] = sday(a) + G,
+        b[3] = sday(a) + G + P - 1;
     } else {
         b[0] = sday(a) - 2 * P, b[1] = sday(a) - P - 1, b[2] = sday(a) - P, b[3] = sday(a) - 1;
     }
@@ -539,6 +542,7 @@ static void loadoff_compute(const struct kpi_window *w)
                     .P = (int32_t)p->loadoff_period_days,
                     .G = (int32_t)p->loadoff_ramp_days,
                     .M = (int32_t)p->loadoff_min_active_days,
+                    .gap = (int32_t)p->loadoff_pre_gap_days,
                     .nt = 1 + (uint32_t)m->tools.n};
     adoption_days(&c);
 

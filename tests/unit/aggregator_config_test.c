@@ -89,6 +89,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.loadoff_period_days, 56);
     assert_int_equal(c.loadoff_ramp_days, 28);
     assert_int_equal(c.loadoff_min_active_days, 4);
+    assert_int_equal(c.loadoff_pre_gap_days, 0);
     assert_null(c.rw_url);
     assert_null(c.rw_token_file);
     assert_null(c.rw_external_labels);
@@ -126,6 +127,7 @@ static void test_every_key(void **state)
                       "loadoff_period_days = 7\n"
                       "loadoff_ramp_days = 0\n"
                       "loadoff_min_active_days = 28\n"
+                      "loadoff_pre_gap_days = 56\n"
                       "tls_cert_file = /c.pem\n"
                       "tls_key_file = /k.pem\n"
                       "tls_client_ca_file = /ca.pem\n"
@@ -171,6 +173,7 @@ static void test_every_key(void **state)
     assert_int_equal(c.loadoff_period_days, 7);
     assert_int_equal(c.loadoff_ramp_days, 0);
     assert_int_equal(c.loadoff_min_active_days, 28);
+    assert_int_equal(c.loadoff_pre_gap_days, 56);
     assert_string_equal(c.tls_cert_file, "/c.pem");
     assert_string_equal(c.tls_key_file, "/k.pem");
     assert_string_equal(c.tls_client_ca_file, "/ca.pem");
@@ -298,7 +301,7 @@ static void test_usage(void **state)
         }
         prev = at;
     }
-    assert_int_equal(lines, 2 + 32 + 5); /* two sections, their keys */
+    assert_int_equal(lines, 2 + 33 + 5); /* two sections, their keys */
     assert_non_null(strstr(text, "    tokens_file                                   lines "
                                  "\"agent_id token\" (required)\n"));
     free(text);

@@ -147,8 +147,11 @@ static void assert_close(double got, double want)
 static void test_change(void **state)
 {
     struct env *e = *state;
-    const char *cells[][2] = {{"org", "all"}, {"site", "north"}, {"department", "ICU"},
-                              {"role", "nurse"}, {"tool", "scribe"}};
+    const char *cells[][2] = {{"org", "all"},
+                              {"site", "north"},
+                              {"department", "ICU"},
+                              {"role", "nurse"},
+                              {"tool", "scribe"}};
     for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
         const struct kpi_row *r = row(e, "loadoff_wow8_change", "28d", cells[i][0], cells[i][1]);
         assert_close(r->numerator, -2200);

@@ -260,9 +260,9 @@ static void absence(struct day_run *c, uint32_t i, const struct person *p, const
 }
 
 /* Departments where the ambient scribe takes load off: its users' after-hours EHR time falls
- * by LOADOFF_EFFECT after a LOADOFF_RAMP-day ramp from their first day of use. */
+ * by --loadoff-effect percent (w->loadoff_pct) after a LOADOFF_RAMP-day ramp from their
+ * first day of use. */
 static const char *const loadoff_depts[] = {"Medicine", "Emergency"};
-#define LOADOFF_EFFECT 0.10
 #define LOADOFF_RAMP 28
 
 static int loadoff_dept(const struct world *w, int dept)
@@ -274,7 +274,7 @@ static int loadoff_dept(const struct world *w, int dept)
 }
 
 /* The scribe's effect on a day's after-hours EHR time (docs/generator.md): in
- * loadoff_depts, 1 - LOADOFF_EFFECT x ramp while the scribe is in use, the ramp rising
+ * loadoff_depts, 1 - loadoff_pct / 100 x ramp while the scribe is in use, the ramp rising
  * from 0 on the first day of use to 1 after LOADOFF_RAMP days; 1 elsewhere. */
 static double loadoff_factor(const struct day_run *c, const struct person *p,
                              const struct episode *ep, int32_t d)
@@ -283,10 +283,10 @@ static double loadoff_factor(const struct day_run *c, const struct person *p,
     if (a == DAY_NONE || d < a || d >= p->lapse[TOOL_SCRIBE] || !loadoff_dept(c->w, ep->dept))
         return 1.0;
     int32_t k = d - a < LOADOFF_RAMP ? d - a : LOADOFF_RAMP;
-    return 1.0 - LOADOFF_EFFECT * (double)k / LOADOFF_RAMP;
+    return 1.0 - c->w->loadoff_pct / 100.0 * (double)k / LOADOFF_RAMP;
 }
 
-/* After-hours minutes per scheduled hour that everyone gains on day d: 0.8 a year since
+/* After-hours minutes per scheduled hour that everyone gains on day d: 2 a year since
  * --from, and a winter bump of up to 1.2 in mid-January (90 days either side). Added, not
  * multiplied, so trends are parallel across people of different levels. */
 static double outside_drift(const struct day_run *c, int32_t d)
@@ -298,7 +298,7 @@ static double outside_drift(const struct day_run *c, int32_t d)
         dist = -dist;
     if (365 - dist < dist)
         dist = 365 - dist;
-    double f = 0.8 * (double)(d - c->w->from) / 365.0;
+    double f = 2.0 * (double)(d - c->w->from) / 365.0;
     if (dist < 90)
         f += 1.2 * (double)(90 - dist) / 90.0;
     return f;

@@ -23,6 +23,7 @@ struct opts {
     const char *out;
     int bad_rows;
     int quiet;
+    int loadoff_pct;
 };
 
 static void usage(FILE *f)
@@ -42,6 +43,9 @@ static void usage(FILE *f)
             "  --out DIR        output folder, created when missing (required)\n"
             "  --bad-rows       a few invalid rows of each reason per file (default)\n"
             "  --no-bad-rows    only valid rows\n"
+            "  --loadoff-effect PCT  after-hours EHR time the ambient scribe takes off its\n"
+            "                   users in Medicine and Emergency, percent (default 10; 0 for\n"
+            "                   data without the effect)\n"
             "  --quiet          no progress on stderr\n"
             "  --help           this text\n",
             MAX_STAFF, MAX_SITES);
@@ -74,6 +78,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->out = NULL;
     o->bad_rows = 1;
     o->quiet = 0;
+    o->loadoff_pct = 10;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
         char name[32];
@@ -124,6 +129,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
             rc = parse_date(val, strlen(val), &o->from);
         } else if (!strcmp(name, "--to")) {
             rc = parse_date(val, strlen(val), &o->to);
+        } else if (!strcmp(name, "--loadoff-effect")) {
+            rc = parse_ulong(val, 90, &v);
+            o->loadoff_pct = (int)v;
         } else if (!strcmp(name, "--out")) {
             o->out = val;
             rc = *val ? 0 : -EINVAL;
@@ -166,13 +174,16 @@ int main(int argc, char **argv)
     char from[11], to[11], args[256], err[4352] = "";
     format_date(o.from, from);
     format_date(o.to, to);
-    snprintf(args, sizeof args, "staff=%lu sites=%d from=%s to=%s seed=%llu bad_rows=%d", o.staff,
-             o.sites, from, to, o.seed, o.bad_rows);
+    int n = snprintf(args, sizeof args, "staff=%lu sites=%d from=%s to=%s seed=%llu bad_rows=%d",
+                     o.staff, o.sites, from, to, o.seed, o.bad_rows);
+    if (o.loadoff_pct != 10 && n > 0 && (size_t)n < sizeof args)
+        snprintf(args + n, sizeof args - (size_t)n, " loadoff_effect=%d", o.loadoff_pct);
     if (!o.quiet)
         fprintf(stderr, "cadre-gen: %s -> %s\n", args, o.out);
 
     struct world w;
     world_build(&w, o.seed, (uint32_t)o.staff, o.sites, o.from, o.to);
+    w.loadoff_pct = o.loadoff_pct;
     struct badplan bp;
     badplan_make(&bp, &w, o.bad_rows);
     struct emit *e = xcalloc(1, sizeof *e);

@@ -140,6 +140,7 @@ struct ghost {
 struct world {
     uint64_t seed;
     int32_t from, to; /* inclusive days */
+    int loadoff_pct;  /* planted load-off effect, percent (main.c sets it; default 10) */
     int nsites;
     struct site site[MAX_SITES];
     const struct dept *dept; /* static table */
