@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Over a generated health system: the API's CSV and JSON rows agree cell by cell, the
-# /metrics gauges equal the API's values for the same cells, and no suppressed cell
+# Over a generated health system: the API's CSV and JSON rows agree cell by cell, in every
+# /metrics window the gauges equal the API's published cells exactly, and no suppressed cell
 # reaches /metrics.
 . "$(dirname "$0")/lib.sh"
 t_setup
@@ -96,17 +96,41 @@ done
 check_grep '\|true$' "$T/28d.csv.cells" "some cells are suppressed (min_group_size 10)"
 check_grep '\|false$' "$T/28d.csv.cells" "some cells are published"
 
-# /metrics: every 28d gauge equals the API's published value; no suppressed cell appears.
-awk -F'|' '$5 == "false" { print "cadre_" $1 "{window=\"28d\",by=\"" $2 "\",group=\"" $3 "\"} " $4 }' \
-  "$T/28d.csv.cells" | sort > "$T/api.gauges"
-grep -E '^cadre_[a-z0-9_]+\{window="28d",by=' "$T/metrics.txt" | sort > "$T/metric.gauges"
-missing=$(comm -13 "$T/api.gauges" "$T/metric.gauges" | wc -l)
-check_eq "$missing" 0 "28d gauges on /metrics not equal to a published API cell"
+# /metrics, every window it carries: each gauge equals the API's published value for the
+# same cell, no suppressed cell appears (suppressed for any reason: small groups, their
+# complements, one person dominating an hours cell, a drift or stderr cell following its
+# cell), and the gauges are exactly the published cells of the KPIs /metrics carries in
+# that window (the catalogue's windows).
+for w in 7d 28d 90d 365d; do
+  [ -f "$T/$w.csv.cells" ] || { curl -s "$base/api/v1/kpis?window=$w&format=csv" > "$T/$w.csv"
+                                csv_cells "$T/$w.csv" > "$T/$w.csv.cells"; }
+  "$BIN/cadre-aggregator" kpis | awk -F'\t' -v w="$w" 'NR > 1 && ("," $6 ",") ~ ("," w ",") { print $1 }' \
+    > "$T/kpis.$w"
+  awk -F'|' -v w="$w" 'NR == FNR { k[$1] = 1; next }
+    $5 == "false" && ($1 in k) { print "cadre_" $1 "{window=\"" w "\",by=\"" $2 "\",group=\"" $3 "\"} " $4 }' \
+    "$T/kpis.$w" "$T/$w.csv.cells" | sort > "$T/api.$w.gauges"
+  # (cadre_loadoff_adopters and _controls carry an outcome label: not KPI cells.)
+  grep -E "^cadre_[a-z0-9_]+\{window=\"$w\",by=\"[^\"]*\",group=\"([^\"\\\\]|\\\\.)*\"\} " \
+    "$T/metrics.txt" | sort > "$T/metric.$w.gauges"
+  check_eq "$(comm -13 "$T/api.$w.gauges" "$T/metric.$w.gauges" | wc -l)" 0 \
+    "$w gauges on /metrics not equal to a published API cell"
+  check_eq "$(comm -23 "$T/api.$w.gauges" "$T/metric.$w.gauges" | wc -l)" 0 \
+    "$w published API cells of /metrics KPIs missing from /metrics"
+  awk -F'|' -v w="$w" '$5 == "true" { print "cadre_" $1 "{window=\"" w "\",by=\"" $2 "\",group=\"" $3 "\"}" }' \
+    "$T/$w.csv.cells" > "$T/suppressed.$w.keys"
+  leak=$(awk 'NR == FNR { s[$1] = 1; next } { k = $1 } (k in s)' "$T/suppressed.$w.keys" "$T/metric.$w.gauges" | wc -l)
+  check_eq "$leak" 0 "suppressed $w cells on /metrics"
+done
+cp "$T/metric.28d.gauges" "$T/metric.gauges"
 check_grep '^cadre_adoption_ratio\{window="28d",by="org",group="all"\} ' "$T/metric.gauges" "org adoption on /metrics"
-awk -F'|' '$5 == "true" { print "cadre_" $1 "{window=\"28d\",by=\"" $2 "\",group=\"" $3 "\"}" }' \
-  "$T/28d.csv.cells" > "$T/suppressed.keys"
-leak=$(awk 'NR == FNR { s[$1] = 1; next } ($1 in s)' "$T/suppressed.keys" "$T/metric.gauges" | wc -l)
-check_eq "$leak" 0 "suppressed 28d cells on /metrics"
+check_grep '^cadre_ai_output_[a-z]+_drift_z\{window="7d",by="tool",' "$T/metric.7d.gauges" \
+  "drift z scores on /metrics (7d)"
+check_grep '^cadre_loadoff_overtime_change\{window="365d",by="org",group="all"\} ' "$T/metric.365d.gauges" \
+  "org load-off change on /metrics (365d)"
+check_grep '^cadre_loadoff_overtime_change_stderr\{window="365d",by="org",group="all"\} ' \
+  "$T/metric.365d.gauges" "org load-off stderr on /metrics (365d), its value the square root"
+check_grep '^cadre_loadoff_adopters\{window="365d",by="org",group="all",outcome="overtime"\} [1-9]' \
+  "$T/metrics.txt" "adopters behind the org load-off change"
 # The KPIs /metrics carries in 28d, from the catalogue (`cadre-aggregator kpis`).
 "$BIN/cadre-aggregator" kpis | awk -F'\t' 'NR > 1 && ("," $6 ",") ~ /,28d,/ { print $1 }' > "$T/kpis28"
 check_eq "$(metric "$T/metrics.txt" 'cadre_suppressed_cells{window="28d"}')" \
