@@ -262,6 +262,15 @@ static int emit_print(void *ud, const uint8_t *buf, size_t len)
         set_day(o, "completed_date", t->day);
         break;
     }
+    case CADRE__RECORD__BODY_LICENCE: {
+        Cadre__Licence *t = r->licence;
+        set_hex(o, "staff", t->staff.data, t->staff.len);
+        json_object_set_new(o, "tool", json_string(t->tool));
+        set_day(o, "assigned_date", t->assigned_day);
+        if (t->has_removed_day)
+            set_day(o, "removed_date", t->removed_day);
+        break;
+    }
     default: json_object_set_new(o, "tombstone", json_true()); break;
     }
     char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

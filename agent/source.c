@@ -14,13 +14,8 @@
 #include "common/xalloc.h"
 
 const struct source_type *const source_types[] = {
-    &source_usage_jsonl,
-    &source_staffing_csv,
-    &source_shifts_csv,
-    &source_absences_csv,
-    &source_ehr_csv,
-    &source_training_csv,
-    NULL,
+    &source_usage_jsonl, &source_staffing_csv, &source_shifts_csv,   &source_absences_csv,
+    &source_ehr_csv,     &source_training_csv, &source_licences_csv, NULL,
 };
 
 const struct source_type *source_type_find(const char *name)

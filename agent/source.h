@@ -114,5 +114,6 @@ extern const struct source_type source_shifts_csv;
 extern const struct source_type source_absences_csv;
 extern const struct source_type source_ehr_csv;
 extern const struct source_type source_training_csv;
+extern const struct source_type source_licences_csv;
 
 #endif

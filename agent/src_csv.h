@@ -45,6 +45,7 @@ struct csv_out {
         Cadre__Absence absence;
         Cadre__Ehr ehr;
         Cadre__Training training;
+        Cadre__Licence licence;
     } body;
     uint8_t staff[STAFF_KEY_LEN];
     uint8_t key[RECKEY_MAX];

@@ -231,9 +231,10 @@ static int check_record(const Cadre__Record *r, const struct bounds *bd, uint8_t
     if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
         return REJ_MALFORMED;
     static const int body_of[] = {
-        [REC_USAGE] = CADRE__RECORD__BODY_USAGE,  [REC_STAFFING] = CADRE__RECORD__BODY_STAFFING,
-        [REC_SHIFTS] = CADRE__RECORD__BODY_SHIFT, [REC_ABSENCES] = CADRE__RECORD__BODY_ABSENCE,
-        [REC_EHR] = CADRE__RECORD__BODY_EHR,      [REC_TRAINING] = CADRE__RECORD__BODY_TRAINING,
+        [REC_USAGE] = CADRE__RECORD__BODY_USAGE,     [REC_STAFFING] = CADRE__RECORD__BODY_STAFFING,
+        [REC_SHIFTS] = CADRE__RECORD__BODY_SHIFT,    [REC_ABSENCES] = CADRE__RECORD__BODY_ABSENCE,
+        [REC_EHR] = CADRE__RECORD__BODY_EHR,         [REC_TRAINING] = CADRE__RECORD__BODY_TRAINING,
+        [REC_LICENCE] = CADRE__RECORD__BODY_LICENCE,
     };
     if (reckey_check(type, r->key.data, r->key.len))
         return REJ_INVALID_VALUE;
@@ -311,6 +312,17 @@ static int check_record(const Cadre__Record *r, const struct bounds *bd, uint8_t
         *klen = reckey_training(key, t->staff.data, t->day, t->course, cl);
         break;
     }
+    case REC_LICENCE: {
+        const Cadre__Licence *l = r->licence;
+        size_t tl = strnlen(l->tool, LABEL_MAX + 1);
+        if (!staff_ok(l->staff) || tl > LABEL_MAX || !str_is_ident(l->tool, tl) ||
+            l->assigned_day < bd->day_min || l->assigned_day > bd->plan_day_max ||
+            (l->has_removed_day &&
+             (l->removed_day < l->assigned_day || l->removed_day > bd->plan_day_max)))
+            return REJ_INVALID_VALUE;
+        *klen = reckey_licence(key, l->staff.data, l->tool, tl, l->assigned_day);
+        break;
+    }
     }
     if (*klen != r->key.len || memcmp(key, r->key.data, *klen))
         return REJ_INVALID_VALUE; /* the key must be the one its fields give */
@@ -327,6 +339,7 @@ static int64_t record_time_s(const Cadre__Record *r)
     case CADRE__RECORD__BODY_ABSENCE: return (int64_t)r->absence->day * 86400;
     case CADRE__RECORD__BODY_EHR: return (int64_t)r->ehr->day * 86400;
     case CADRE__RECORD__BODY_TRAINING: return (int64_t)r->training->day * 86400;
+    case CADRE__RECORD__BODY_LICENCE: return (int64_t)r->licence->assigned_day * 86400;
     default: return INT64_MIN;
     }
 }
@@ -343,6 +356,7 @@ static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t pre, 
     case CADRE__RECORD__BODY_ABSENCE: m = &r->absence->base; break;
     case CADRE__RECORD__BODY_EHR: m = &r->ehr->base; break;
     case CADRE__RECORD__BODY_TRAINING: m = &r->training->base; break;
+    case CADRE__RECORD__BODY_LICENCE: m = &r->licence->base; break;
     default: *len = 0; return NULL;
     }
     /* Fields this version does not know are not stored (a body is flat: no nested

@@ -13,8 +13,8 @@
 
 /* The families, run in this order over each window. */
 static const struct kpi_family *const families[] = {
-    &kpi_family_adoption, &kpi_family_load,  &kpi_family_retention,
-    &kpi_family_literacy, &kpi_family_drift, &kpi_family_loadoff,
+    &kpi_family_adoption, &kpi_family_load,    &kpi_family_retention, &kpi_family_literacy,
+    &kpi_family_drift,    &kpi_family_loadoff, &kpi_family_licence,
 };
 #define NFAMILIES (sizeof families / sizeof *families)
 

@@ -24,5 +24,6 @@ extern const struct kpi_family kpi_family_retention; /* kpi_retention.c */
 extern const struct kpi_family kpi_family_literacy;  /* kpi_literacy.c */
 extern const struct kpi_family kpi_family_drift;     /* kpi_drift.c */
 extern const struct kpi_family kpi_family_loadoff;   /* kpi_loadoff.c */
+extern const struct kpi_family kpi_family_licence;   /* kpi_licence.c */
 
 #endif

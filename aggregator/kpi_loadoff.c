@@ -487,7 +487,8 @@ static void emit(struct ctx *c)
     const struct kpi_model *m = c->m;
     const struct kpi_window *w = c->w;
     /* Distinct controls per (cell, kind, outcome). */
-    qsort(c->used, c->nused, sizeof *c->used, by_used);
+    if (c->nused) /* qsort of a NULL array is undefined, even for 0 elements */
+        qsort(c->used, c->nused, sizeof *c->used, by_used);
     int64_t *controls = xcalloc((size_t)c->ncells * NK * NY + 1, sizeof *controls);
     for (size_t i = 0; i < c->nused; i++) {
         const struct used *u = &c->used[i];

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
-enum { CAP_EPS, CAP_ACT, CAP_SHIFTS, CAP_ABS, CAP_EHR, CAP_COMP };
+enum { CAP_EPS, CAP_ACT, CAP_SHIFTS, CAP_ABS, CAP_EHR, CAP_COMP, CAP_LIC };
 
 /* --- persons ------------------------------------------------------------------------ */
 
@@ -150,6 +150,12 @@ static int ehr_cmp(const void *a, const void *b)
     return CMP(((const struct ehr_day *)a)->day, ((const struct ehr_day *)b)->day);
 }
 
+static int lic_cmp(const void *a, const void *b)
+{
+    const struct licence *x = a, *y = b;
+    return x->tool != y->tool ? CMP(x->tool, y->tool) : CMP(x->start, y->start);
+}
+
 static int comp_cmp(const void *a, const void *b)
 {
     const struct completion *x = a, *y = b;
@@ -275,6 +281,23 @@ static void training_apply(struct kpi_model *m, const uint8_t *val, size_t len, 
     cadre__training__free_unpacked(x, NULL);
 }
 
+static void licence_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+{
+    Cadre__Licence *x = cadre__licence__unpack(NULL, len, val);
+    if (!x)
+        return;
+    if (x->staff.len == STAFF_KEY_LEN) {
+        struct person *p = person_get(m, x->staff.data);
+        struct licence e = {x->assigned_day, x->has_removed_day ? x->removed_day : DAY_MAX,
+                            strtab_intern(&m->tools, x->tool, strlen(x->tool))};
+        if (add)
+            vec_put((void **)&p->licences, &p->nlicences, &p->cap[CAP_LIC], sizeof e, &e, lic_cmp);
+        else
+            vec_del(p->licences, &p->nlicences, sizeof e, &e, lic_cmp);
+    }
+    cadre__licence__free_unpacked(x, NULL);
+}
+
 static void apply_one(struct kpi_model *m, int type, const uint8_t *v, size_t len, int add)
 {
     switch (type) {
@@ -284,6 +307,7 @@ static void apply_one(struct kpi_model *m, int type, const uint8_t *v, size_t le
     case REC_ABSENCES: absence_apply(m, v, len, add); break;
     case REC_EHR: ehr_apply(m, v, len, add); break;
     case REC_TRAINING: training_apply(m, v, len, add); break;
+    case REC_LICENCE: licence_apply(m, v, len, add); break;
     default: break;
     }
 }
@@ -470,6 +494,7 @@ void kpi_model_free(struct kpi_model *m)
         xfree(p->absences);
         xfree(p->ehr);
         xfree(p->completions);
+        xfree(p->licences);
     }
     xfree(m->persons);
     xfree(m->slots);
@@ -573,7 +598,17 @@ void kpi_model_unmatched(const struct kpi_model *m, uint64_t out[REC_TYPE_MAX + 
             out[REC_EHR] += !kpi_episode_on(p, p->ehr[i].day);
         if (!p->neps)
             out[REC_TRAINING] += p->ncompletions;
+        for (uint32_t i = 0; i < p->nlicences; i++)
+            out[REC_LICENCE] += !kpi_employed_some_day(p, p->licences[i].start, p->licences[i].end);
     }
+}
+
+int kpi_employed_some_day(const struct person *p, int32_t s, int32_t e)
+{
+    for (uint32_t i = 0; i < p->neps; i++)
+        if (p->eps[i].start <= e && p->eps[i].end >= s)
+            return 1;
+    return 0;
 }
 
 int kpi_person_active(const struct person *p, int32_t s, int32_t e)

@@ -63,6 +63,12 @@ struct completion {
     uint32_t course; /* strtab id */
 };
 
+/* A licence of a tool: covers the tool and its "tool.<sub>" tools on [start, end]. */
+struct licence {
+    int32_t start, end; /* inclusive days; end DAY_MAX while assigned */
+    uint32_t tool;      /* strtab id of the licensed tool */
+};
+
 struct person {
     uint8_t staff[STAFF_KEY_LEN];
     struct episode *eps;
@@ -71,8 +77,9 @@ struct person {
     struct absence *absences;
     struct ehr_day *ehr;
     struct completion *completions;
-    uint32_t neps, nact, nshifts, nabsences, nehr, ncompletions;
-    uint32_t cap[6]; /* capacities of the six arrays, in that order */
+    struct licence *licences;
+    uint32_t neps, nact, nshifts, nabsences, nehr, ncompletions, nlicences;
+    uint32_t cap[7]; /* capacities of the seven arrays, in that order */
 };
 
 struct kpi_model {
@@ -139,6 +146,9 @@ void kpi_segments(const struct person *p, int32_t s, int32_t e,
 /* The episode of the person's group on their last employed day in [s, e], or NULL when
  * the person is employed on no day of it (not in Population of that window). */
 const struct episode *kpi_population_group(const struct person *p, int32_t s, int32_t e);
+
+/* Whether the person is employed on some day of [s, e]. */
+int kpi_employed_some_day(const struct person *p, int32_t s, int32_t e);
 
 /* Whether the person has matched usage (employed on its day) on some day of [s, e]. */
 int kpi_person_active(const struct person *p, int32_t s, int32_t e);

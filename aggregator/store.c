@@ -16,7 +16,8 @@
 #include "common/xalloc.h"
 
 static const char *const cf_names[CF_COUNT] = {
-    "default", "usage", "staffing", "shifts", "absences", "ehr", "training", "batches", "owners",
+    "default", "usage",    "staffing", "shifts",  "absences",
+    "ehr",     "training", "licence",  "batches", "owners",
 };
 
 struct store {
@@ -380,14 +381,18 @@ struct store_iter *store_iter_new(struct store *s, enum store_cf cf)
         rocksdb_readoptions_set_snapshot(it->ropts, it->snap);
     }
     rocksdb_readoptions_set_fill_cache(it->ropts, 0);
-    it->it = rocksdb_create_iterator_cf(s->db, it->ropts, s->cf[cf]);
-    rocksdb_iter_seek_to_first(it->it);
+    /* A secondary of a database written before the family existed has no handle for it:
+     * the iteration is empty. */
+    if (s->cf[cf]) {
+        it->it = rocksdb_create_iterator_cf(s->db, it->ropts, s->cf[cf]);
+        rocksdb_iter_seek_to_first(it->it);
+    }
     return it;
 }
 
 bool store_iter_valid(struct store_iter *it)
 {
-    return rocksdb_iter_valid(it->it);
+    return it->it && rocksdb_iter_valid(it->it);
 }
 
 void store_iter_next(struct store_iter *it)
@@ -409,7 +414,8 @@ void store_iter_free(struct store_iter *it)
 {
     if (!it)
         return;
-    rocksdb_iter_destroy(it->it);
+    if (it->it)
+        rocksdb_iter_destroy(it->it);
     if (it->snap)
         rocksdb_release_snapshot(it->s->db, it->snap);
     rocksdb_readoptions_destroy(it->ropts);

@@ -13,12 +13,13 @@
 
 enum store_cf {
     CF_META = 0, /* RocksDB's "default" family: counters and agent state */
-    CF_USAGE,    /* CF_USAGE..CF_TRAINING equal enum rec_type */
+    CF_USAGE,    /* CF_USAGE..CF_LICENCE equal enum rec_type */
     CF_STAFFING,
     CF_SHIFTS,
     CF_ABSENCES,
     CF_EHR,
     CF_TRAINING,
+    CF_LICENCE,
     CF_BATCHES, /* (agent id, spool id, seq) of every stored batch */
     CF_OWNERS,  /* (type byte, record key) -> its writer, for records stored before writers
                    were kept in values (see store_value_writer) */

@@ -7,6 +7,7 @@
 static const char *const type_names[] = {
     [REC_USAGE] = "usage",       [REC_STAFFING] = "staffing", [REC_SHIFTS] = "shifts",
     [REC_ABSENCES] = "absences", [REC_EHR] = "ehr",           [REC_TRAINING] = "training",
+    [REC_LICENCE] = "licence",
 };
 
 const char *rec_type_name(int type)
@@ -105,6 +106,18 @@ size_t reckey_training(uint8_t *out, const uint8_t *staff, int32_t day, const ch
     return 20 + course_len;
 }
 
+size_t reckey_licence(uint8_t *out, const uint8_t *staff, const char *tool, size_t tool_len,
+                      int32_t assigned_day)
+{
+    if (tool_len > 64)
+        tool_len = 64;
+    memcpy(out, staff, STAFF_KEY_LEN);
+    out[16] = (uint8_t)tool_len;
+    memcpy(out + 17, tool, tool_len);
+    be_put_i32(out + 17 + tool_len, assigned_day);
+    return 21 + tool_len;
+}
+
 int reckey_check(int type, const uint8_t *key, size_t len)
 {
     switch (type) {
@@ -115,6 +128,8 @@ int reckey_check(int type, const uint8_t *key, size_t len)
     case REC_SHIFTS: return len == 24 ? 0 : -EINVAL;
     case REC_ABSENCES: return len == 21 && key[20] >= 1 && key[20] <= 3 ? 0 : -EINVAL;
     case REC_TRAINING: return len >= 21 && len <= 148 ? 0 : -EINVAL;
+    case REC_LICENCE:
+        return len >= 22 && key[16] >= 1 && key[16] <= 64 && len == 21u + key[16] ? 0 : -EINVAL;
     default: return -EINVAL;
     }
 }

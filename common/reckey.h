@@ -26,9 +26,10 @@ enum rec_type {
     REC_ABSENCES,
     REC_EHR,
     REC_TRAINING,
+    REC_LICENCE,
 };
 #define REC_TYPE_MIN REC_USAGE
-#define REC_TYPE_MAX REC_TRAINING
+#define REC_TYPE_MAX REC_LICENCE
 
 /* "usage", "staffing", ... (the source type without its suffix); NULL when out of range. */
 const char *rec_type_name(int type);
@@ -41,6 +42,10 @@ size_t reckey_absence(uint8_t *out, const uint8_t *staff, int32_t day, int kind)
 size_t reckey_ehr(uint8_t *out, const uint8_t *staff, int32_t day);
 size_t reckey_training(uint8_t *out, const uint8_t *staff, int32_t day, const char *course,
                        size_t course_len);
+/* (staff, tool, assigned_day): the staff key, the tool's length and bytes (1..64, longer is
+ * cut), the day. */
+size_t reckey_licence(uint8_t *out, const uint8_t *staff, const char *tool, size_t tool_len,
+                      int32_t assigned_day);
 
 /* Checks that a key has the shape of its type (length, source name). 0 or -EINVAL. */
 int reckey_check(int type, const uint8_t *key, size_t len);

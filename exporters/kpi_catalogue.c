@@ -11,6 +11,7 @@ static const char *const w_retention[] = {"90d", "365d", NULL};
 static const char *const w_literacy[] = {"28d", NULL};
 static const char *const w_drift[] = {"7d", NULL};
 static const char *const w_loadoff[] = {"365d", NULL};
+static const char *const w_licence[] = {"28d", "90d", NULL};
 const char *const kpi_metric_windows[] = {"7d", "28d", "90d", "365d", NULL};
 
 #define ORG KPI_BY_BIT(KPI_BY_ORG)
@@ -54,6 +55,22 @@ static const struct kpi_def catalogue[] = {
     {"ai_output_rejected_ratio", ADOPTION, KPI_NEUTRAL, STD | TOOL, w_adoption, CELLS, true,
      "staff with outcome events", "AI-output events rejected over events with any outcome.",
      "AI output rejected", "AI outputs rejected, over AI outputs with a recorded outcome.", NULL},
+    /* licences: access and the use of what is paid for */
+    {"ai_access_ratio", ADOPTION, KPI_UP_GOOD, STD, w_licence, CELLS, true, "population",
+     "Share of the population with a licence of an AI tool on some day of the window they were "
+     "employed.",
+     "AI access (licensed)",
+     "Staff employed in the quarter who held a licence of an AI tool on a day they were "
+     "employed, over all staff employed in the quarter.",
+     NULL},
+    {"ai_licence_utilisation_ratio", ADOPTION, KPI_UP_GOOD, STD | TOOL, w_licence, CELLS, true,
+     "members with access",
+     "Share of the members with a licence in the window who used a licensed tool on a day they "
+     "held the licence (by tool: that tool's licence holders).",
+     "Licence utilisation",
+     "Staff holding an AI-tool licence in the quarter who used a licensed tool while they held "
+     "the licence, over all staff holding one (active &#247; licensed).",
+     NULL},
     /* drift of AI output against the drift_baseline_days before the window (by tool) */
     {"ai_output_accepted_drift_z", KPI_FAM_ADOPTION, KPI_UNIT_Z, KPI_NEUTRAL, TOOL, w_drift,
      KPI_SUPPRESS_FOLLOW, false, "staff with outcome events of the tool in the window",

@@ -693,7 +693,20 @@ static void section_overview(struct report *r)
         }
         sbuf_adds(b, "</tbody>\n");
     }
-    sbuf_adds(b, "</table>\n</section>\n");
+    sbuf_adds(b, "</table>\n");
+    /* The licences in words: the idle share of what is paid for. */
+    double u = 0;
+    if (cell(r, 0, "ai_licence_utilisation_ratio", "org", "all", &u) == CELL_VALUE) {
+        char used[VAL_LEN], idle[VAL_LEN];
+        fmt_value("ai_licence_utilisation_ratio", u, used);
+        fmt_value("ai_licence_utilisation_ratio", 1 - u, idle);
+        sbuf_printf(b,
+                    "<p class=\"licences\">Of the staff holding an AI-tool licence in the "
+                    "quarter, %s used a licensed tool while they held it: <b>%s of the "
+                    "licences were idle</b>.</p>\n",
+                    used, idle);
+    }
+    sbuf_adds(b, "</section>\n");
 }
 
 static void section_dept_adoption(struct report *r)

@@ -179,6 +179,23 @@ static void add_training(const char *course, const char *date)
     r->training = b;
 }
 
+static void add_licence(const char *tool, const char *from, const char *to)
+{
+    static Cadre__Licence l[MAXREC];
+    Cadre__Record *r = add(REC_LICENCE);
+    Cadre__Licence *b = &l[batch.n_records - 1];
+    cadre__licence__init(b);
+    b->staff = bin(staff_a, STAFF_KEY_LEN);
+    b->tool = (char *)tool;
+    b->assigned_day = day(from);
+    b->has_removed_day = to != NULL;
+    b->removed_day = to ? day(to) : 0;
+    r->key.len =
+        reckey_licence(keys[batch.n_records - 1], staff_a, tool, strlen(tool), b->assigned_day);
+    r->body_case = CADRE__RECORD__BODY_LICENCE;
+    r->licence = b;
+}
+
 /* A tombstone: a key without a body. */
 static void add_tombstone(int type, const uint8_t *key, size_t len)
 {
@@ -227,6 +244,8 @@ int main(int argc, char **argv)
     add_absence("2026-07-03", 8000000, 1);
     add_ehr("2026-07-01");
     add_training("ai-literacy-101", "2026-05-20");
+    add_licence("m365-copilot", "2026-01-15", NULL);
+    add_licence("github-copilot", "2026-03-01", "2026-06-30");
     write_batch("one_of_each");
 
     reset("a1", 2);

@@ -5,8 +5,8 @@
  * NUL byte, words split at space, tab and CR, '#' first word = comment) decides whether the
  * file is valid (for agent tokens, no token given to two different ids); tokens_load must
  * agree (an agent line with options after the token, types=.. sites=.. inherits=.., is
- * left to tokens_load: the unit test checks those rules), and then tokens_lookup of every token must give the id of its first line ("" for
- * readers), and of a token with one more byte nothing.
+ * left to tokens_load: the unit test checks those rules), and then tokens_lookup of every token
+ * must give the id of its first line ("" for readers), and of a token with one more byte nothing.
  */
 #include <stdint.h>
 #include <stdio.h>

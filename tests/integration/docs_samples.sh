@@ -17,7 +17,7 @@ awk -v out="$T" '
   inb { print > f }
 ' "$doc"
 ls "$T" | grep -E '^[a-z_]+\.[0-9]+$' > "$T/samples"
-check_eq "$(wc -l < "$T/samples")" 7 "seven samples in docs/formats.md"
+check_eq "$(wc -l < "$T/samples")" 8 "eight samples in docs/formats.md"
 for s in $(cat "$T/samples"); do
   type=${s%.*}
   f=$T/$s.in

@@ -161,7 +161,7 @@ VM=http://127.0.0.1:$vport
 : > "$T/agg-central.tokens"
 agg_conf central "$cport"
 for r in "${regions[@]}"; do
-  agg_conf "$r" "${port[$r]}" "$VM/api/v1/write" "$r"
+  agg_conf "$r" "${port[$r]}" # [remote_write] comes once the data is in (below)
   agent_conf "$r" "$r" "${port[$r]}"
   echo "agent-$r $(cat "$T/agent-$r.token")" > "$T/agg-$r.tokens"
   agent_conf "$r-c" "$r" "$cport"
@@ -201,9 +201,28 @@ api_rows() {
     curl -s "http://127.0.0.1:$1/api/v1/kpis?window=$w&format=json"
   done | jq -c '(if type == "array" then .[] else (.rows // .kpis // .)[] end)' > "$2"
 }
-# The agents have been acked; wait for a refresh that includes everything: two refreshes
-# after the last ack (the model is updated in store order before the next refresh reads).
-sleep 2.5
+# The agents have been acked; wait for a refresh that includes everything: one that
+# started a second or more after the last ack (the model takes every acknowledged batch
+# before a refresh reads it; a refresh follows new data by about a second).
+acked=$(date +%s)
+for a in central "${regions[@]}"; do
+  p=$cport; [ "$a" != central ] && p=${port[$a]}
+  for _ in $(seq 300); do
+    last=$(curl -s "http://127.0.0.1:$p/metrics" | awk '$1 == "cadre_kpi_last_refresh_timestamp_seconds" { print $2 }')
+    awk -v l="${last:-0}" -v a="$acked" 'BEGIN { exit !(l >= a + 2) }' && break
+    sleep 0.1
+  done
+done
+# Push only final figures: each regional aggregator restarts with [remote_write] now that
+# every batch is stored (on a slow machine an intermediate snapshot's cells would linger in
+# the database for its lookback).
+for r in "${regions[@]}"; do
+  kill -TERM "${agg_pid[$r]}"; wait "${agg_pid[$r]}" 2>/dev/null
+  agg_conf "$r" "${port[$r]}" "$VM/api/v1/write" "$r"
+  t_bg "$T/agg-$r-vm.log" "$BIN/cadre-aggregator" --config "$T/agg-$r.ini"
+  agg_pid[$r]=$T_LAST_PID
+  wait_http "http://127.0.0.1:${port[$r]}/healthz" || { not_ok "aggregator $r did not restart"; t_done; exit 1; }
+done
 for a in central "${regions[@]}"; do
   p=$cport; [ "$a" != central ] && p=${port[$a]}
   api_rows "$p" "$T/rows-$a.jsonl"

@@ -141,7 +141,24 @@ path = $d/ehr.csv
 [source lms]
 type = training_csv
 path = $d/training.csv
+[source seats]
+type = licences_csv
+path = $T/licences-$site.csv
 INI
+  # cadre-gen writes no licences: give the first 40 people of the site's staffing export a
+  # chat-assistant seat from the first day, for the licence panels.
+  python3 - "$d/staffing.csv" > "$T/licences-$site.csv" <<'PY'
+import csv, sys
+rows = csv.reader(open(sys.argv[1], newline="", encoding="utf-8-sig"))
+col = [h.strip().lower() for h in next(rows)].index("staff_id")
+ids = []
+for r in rows:
+    if len(r) > col and r[col].strip() and r[col].strip().lower() not in ids:
+        ids.append(r[col].strip().lower())
+print("staff_id,tool,assigned_date")
+for i in ids[:40]:
+    print("%s,chat-assistant,2025-08-01" % i)
+PY
 done
 cat > "$T/agg.ini" <<INI
 [aggregator]

@@ -173,6 +173,24 @@ static inline Cadre__Record *fx_training(struct fx_batch *fb, uint32_t staff, co
     return r;
 }
 
+/* A licence of tool from ymd to removed (NULL: still assigned). */
+static inline Cadre__Record *fx_licence(struct fx_batch *fb, uint32_t staff, const char *tool,
+                                        const char *ymd, const char *removed)
+{
+    Cadre__Record *r = fx_rec(fb, REC_LICENCE);
+    Cadre__Licence *x = xcalloc(1, sizeof *x);
+    cadre__licence__init(x);
+    x->staff = fx_staff_bin(staff);
+    x->tool = xstrdup(tool);
+    x->assigned_day = fx_day(ymd);
+    x->has_removed_day = removed != NULL;
+    x->removed_day = removed ? fx_day(removed) : 0;
+    r->body_case = CADRE__RECORD__BODY_LICENCE;
+    r->licence = x;
+    r->key.len = reckey_licence(r->key.data, x->staff.data, tool, strlen(tool), x->assigned_day);
+    return r;
+}
+
 /* A tombstone for a record key. */
 static inline Cadre__Record *fx_tombstone(struct fx_batch *fb, int type, const uint8_t *key,
                                           size_t klen)

@@ -537,6 +537,26 @@ static void test_loadoff_in_words(void **state)
     kpi_table_clear(&t);
 }
 
+/* Licence utilisation in words: 0.625 of holders used a licensed tool, so 37.5 % of the
+ * licences were idle; without a utilisation row there is no sentence. */
+static void test_idle_licences(void **state)
+{
+    (void)state;
+    struct kpi_table t = {.as_of = day("2026-09-30")};
+    add(&t, 0, "adoption_ratio", "org", "all", 0.5, 40, 0);
+    struct report_input in = {.as_of = t.as_of, .quarter = {"2026Q3"}, .table = {&t}};
+    size_t len;
+    char *page = render(&in, &len);
+    assert_null(strstr(page, "licences were idle"));
+    xfree(page);
+    add(&t, 0, "ai_licence_utilisation_ratio", "org", "all", 0.625, 16, 0);
+    page = render(&in, &len);
+    assert_non_null(strstr(page, "62.5% used a licensed tool while they held it: <b>37.5% of "
+                                 "the licences were idle</b>"));
+    xfree(page);
+    kpi_table_clear(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_missing_and_suppressed_quarters),
         cmocka_unit_test(test_invalid_utf8_and_one_quarter),
         cmocka_unit_test(test_loadoff_in_words),
+        cmocka_unit_test(test_idle_licences),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -37,7 +37,7 @@ void badplan_make(struct badplan *b, const struct world *w, int enabled)
     b->slot = xcalloc(cap, sizeof *b->slot);
     struct rng r = rng_at(w->seed, RP_BAD, 0, 0);
     for (int s = 0; s < w->nsites; s++) {
-        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
             for (int why = 0; why < BAD_COUNT; why++) {
                 int n = 2 + (int)rng_below(&r, 2);
                 for (int k = 0; k < n; k++) {

@@ -687,7 +687,7 @@ void days_run(const struct world *w, struct emit *e, struct badplan *bp, int qui
         for (uint32_t g = 0; g < w->nghost; g++)
             ghost_day(c, g, d);
         flush_usage(c);
-        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
+        for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++)
             if (t != REC_STAFFING)
                 badplan_emit(bp, e, t, d);
         if (d == blank_day)

@@ -72,7 +72,7 @@ int emit_open(struct emit *e, const struct world *w, const char *dir, char *err,
             snprintf(err, errlen, "%s: %s", path, strerror(-rc));
             return rc;
         }
-        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
             snprintf(path, sizeof path, "%s/%s/%s", dir, w->site[s].name, file_names[t]);
             size_t cap = t == REC_USAGE ? 1u << 21 : 1u << 19;
             if ((rc = out_open(&e->file[s][t], path, cap))) {
@@ -89,7 +89,7 @@ int emit_close(struct emit *e, const char *dir, char *err, size_t errlen)
 {
     int first = 0;
     for (int s = 0; s < MAX_SITES; s++) {
-        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
             int rc = out_close(&e->file[s][t]);
             if (rc && !first) {
                 first = rc;
@@ -249,7 +249,7 @@ int emit_summary(const struct emit *e, const char *dir, const char *args)
     struct tally total[NTYPES];
     memset(total, 0, sizeof total);
     for (int s = 0; s < w->nsites; s++) {
-        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
             const struct tally *c = &e->tally[s][t];
             put_line(f, w->site[s].name, t, c);
             total[t].rows += c->rows;
@@ -259,14 +259,14 @@ int emit_summary(const struct emit *e, const char *dir, const char *args)
                 total[t].bad[b] += c->bad[b];
         }
     }
-    for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
+    for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++)
         put_line(f, "total", t, &total[t]);
     fprintf(f, "# unmatched valid keys (usage, shifts, absences, ehr: staff not employed on the "
                "record's day; training: staff with no episode)\n");
     for (int s = 0; s <= w->nsites; s++) {
         const char *name = s < w->nsites ? w->site[s].name : "total";
         fprintf(f, "# unmatched %s", name);
-        for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
             if (t == REC_STAFFING)
                 continue;
             uint64_t n = s < w->nsites ? e->tally[s][t].unmatched : total[t].unmatched;

@@ -11,6 +11,9 @@
 #include "tools/gen/world.h"
 
 #define NTYPES (REC_TYPE_MAX + 1) /* indexed by enum rec_type; 0 unused */
+/* The last type the generator writes: it writes no licences (yet), so the per-type tables
+ * and loops of tools/gen stop here. */
+#define GEN_TYPE_MAX REC_TRAINING
 
 enum bad_reason { BAD_MALFORMED, BAD_MISSING_FIELD, BAD_INVALID_VALUE, BAD_COUNT };
 

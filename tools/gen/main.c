@@ -205,7 +205,7 @@ int main(int argc, char **argv)
         if (!o.quiet) {
             uint64_t bytes = 0, rows = 0;
             for (int s = 0; s < w.nsites; s++)
-                for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+                for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
                     bytes += e->file[s][t].bytes;
                     rows += e->tally[s][t].rows;
                 }
