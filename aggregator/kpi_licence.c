@@ -37,11 +37,6 @@ static void licence_compute(const struct kpi_window *w)
     kpi_groups_init(&util, m, 0);
     struct kpi_cell *tool_util = xcalloc(nt + 1, sizeof *tool_util);
     uint8_t *has = xcalloc(nt + 1, 1), *used = xcalloc(nt + 1, 1);
-    /* covers[lic * nt + use], worked out once per window */
-    uint8_t *cov = xmalloc(nt * nt + 1);
-    for (size_t a = 0; a < nt; a++)
-        for (size_t b = 0; b < nt; b++)
-            cov[a * nt + b] = covers(&m->tools, (uint32_t)a, (uint32_t)b);
 
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
@@ -65,14 +60,15 @@ static void licence_compute(const struct kpi_window *w)
                 continue;
             for (uint32_t j = 0; j < p->nlicences; j++) {
                 const struct licence *l = &p->licences[j];
-                if (a->day >= l->start && a->day <= l->end && cov[l->tool * nt + a->tool]) {
+                if (a->day >= l->start && a->day <= l->end && covers(&m->tools, l->tool, a->tool)) {
                     used[l->tool] = 1;
                     any_used = true;
                 }
             }
         }
         kpi_groups_add(&util, g, any_used, 1, pi + 1);
-        for (size_t t = 0; t < nt; t++) {
+        for (uint32_t i = 0; i < p->nlicences; i++) { /* each licensed tool once */
+            uint32_t t = p->licences[i].tool;
             if (has[t]) {
                 tool_util[t].num += used[t];
                 tool_util[t].den += 1;
@@ -89,7 +85,6 @@ static void licence_compute(const struct kpi_window *w)
     xfree(tool_util);
     xfree(has);
     xfree(used);
-    xfree(cov);
 }
 
 const struct kpi_family kpi_family_licence = {"licence", licence_compute};

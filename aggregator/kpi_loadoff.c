@@ -60,6 +60,7 @@ struct set {
     int32_t a;
     uint8_t k;
     uint32_t t;
+    uint32_t ti; /* index of t among the group's tool sets (work_group's ts) */
     struct ctrl *c;
     size_t n, cap;
 };
@@ -77,14 +78,22 @@ struct used {
     uint32_t pi;
 };
 
+/* A person's first matched usage of a tool set T, and their adoption day for it. */
+struct tool_use {
+    uint32_t t;
+    int32_t first, adopt; /* adopt NONE_DAY: no adoption day */
+};
+
 struct ctx {
     const struct kpi_window *w;
     const struct kpi_model *m;
     int32_t P, G, M;
-    int32_t gap;     /* loadoff_pre_gap_days: days before a left out of the change's pre period */
-    uint32_t nt;     /* tool sets: every tool, then each tool */
-    int32_t *first;  /* [pi * nt + t]: first day with matched usage of T, NONE_DAY */
-    int32_t *adopt;  /* [pi * nt + t]: adoption day, NONE_DAY */
+    int32_t gap; /* loadoff_pre_gap_days: days before a left out of the change's pre period */
+    /* Each person's tool sets with matched usage, sorted by t (0 every tool, else tool id
+     * + 1): use[off[pi] .. off[pi + 1]). Kept per person, not per (person, tool), so a
+     * store holding many tool names costs no more than its usage. */
+    struct tool_use *use;
+    size_t *off;
     uint32_t ncells; /* org, sites, departments, roles, tools */
     struct acc *acc; /* [(cell * NK + k) * NY + y] */
     struct used *used;
@@ -98,23 +107,42 @@ static int64_t sday(int32_t d)
 
 /* ---- adoption days ---- */
 
+/* A tool set's usage being tallied for one person. */
+struct tally {
+    uint32_t t;
+    int32_t first, last, days; /* days: distinct days of use in [first, first + 27] */
+};
+
+static int by_t(const void *x, const void *y)
+{
+    const struct tally *a = x, *b = y;
+    return a->t < b->t ? -1 : a->t > b->t;
+}
+
+static void tally_day(struct tally *u, int32_t day)
+{
+    if (sday(day) <= sday(u->first) + 27 && day != u->last) {
+        u->days++;
+        u->last = day;
+    }
+}
+
 static void adoption_days(struct ctx *c)
 {
     const struct kpi_model *m = c->m;
-    size_t n = (size_t)m->npersons * c->nt;
-    c->first = xmalloc((n + 1) * sizeof *c->first);
-    c->adopt = xmalloc((n + 1) * sizeof *c->adopt);
-    int32_t *last = xmalloc((c->nt + 1) * sizeof *last);
-    int32_t *days = xmalloc((c->nt + 1) * sizeof *days);
+    size_t nt = 1 + m->tools.n;
+    c->off = xmalloc(((size_t)m->npersons + 1) * sizeof *c->off);
+    /* slot[t]: the index of tool set t in tl while a person is tallied, else SIZE_MAX */
+    size_t *slot = xmalloc(nt * sizeof *slot);
+    for (size_t t = 0; t < nt; t++)
+        slot[t] = SIZE_MAX;
+    struct tally *tl = NULL;
+    size_t n = 0, cap = 0, tcap = 0;
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *p = &m->persons[pi];
-        int32_t *first = &c->first[(size_t)pi * c->nt];
-        for (uint32_t t = 0; t < c->nt; t++) {
-            first[t] = NONE_DAY;
-            days[t] = 0;
-            last[t] = NONE_DAY;
-        }
-        for (uint32_t i = 0; i < p->nact; i++) {
+        c->off[pi] = n;
+        size_t ntl = 0;
+        for (uint32_t i = 0; i < p->nact; i++) { /* sorted by day */
             const struct activity *a = &p->act[i];
             uint64_t ev = 0;
             for (int o = 0; o < OUT_COUNT; o++)
@@ -123,21 +151,42 @@ static void adoption_days(struct ctx *c)
                 continue;
             const uint32_t ts[2] = {0, a->tool + 1};
             for (int j = 0; j < 2; j++) {
-                uint32_t t = ts[j];
-                if (first[t] == NONE_DAY)
-                    first[t] = a->day;
-                if (sday(a->day) <= sday(first[t]) + 27 && a->day != last[t]) {
-                    days[t]++;
-                    last[t] = a->day;
+                if (slot[ts[j]] == SIZE_MAX) {
+                    if (ntl == tcap)
+                        xgrow((void **)&tl, &tcap, ntl + 1, sizeof *tl);
+                    tl[ntl] = (struct tally){ts[j], a->day, NONE_DAY, 0};
+                    slot[ts[j]] = ntl++;
                 }
+                tally_day(&tl[slot[ts[j]]], a->day);
             }
         }
-        for (uint32_t t = 0; t < c->nt; t++)
-            c->adopt[(size_t)pi * c->nt + t] =
-                first[t] != NONE_DAY && days[t] >= c->M ? first[t] : NONE_DAY;
+        if (ntl > 1)
+            qsort(tl, ntl, sizeof *tl, by_t);
+        for (size_t k = 0; k < ntl; k++) {
+            slot[tl[k].t] = SIZE_MAX;
+            if (n == cap)
+                xgrow((void **)&c->use, &cap, n + 1, sizeof *c->use);
+            c->use[n++] = (struct tool_use){tl[k].t, tl[k].first,
+                                            tl[k].days >= c->M ? tl[k].first : NONE_DAY};
+        }
     }
-    xfree(last);
-    xfree(days);
+    c->off[m->npersons] = n;
+    xfree(slot);
+    xfree(tl);
+}
+
+/* Person pi's first matched usage day of tool set t, or NONE_DAY. */
+static int32_t first_use(const struct ctx *c, uint32_t pi, uint32_t t)
+{
+    size_t lo = c->off[pi], hi = c->off[pi + 1];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->use[mid].t < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->off[pi + 1] && c->use[lo].t == t ? c->use[lo].first : NONE_DAY;
 }
 
 /* ---- spans ---- */
@@ -376,15 +425,50 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
      * for its pretrend) is kept and skipped when its estimate is made. */
     double *own = xcalloc(nj * NY + 1, sizeof *own); /* each job's own deltas */
     uint8_t *own_def = xcalloc(nj + 1, 1);
+    /* Each member's own jobs, as chains (members are sorted by person index; an adopter
+     * is a member of its span's group): head[member], next[job], SIZE_MAX ends. */
+    size_t *head = xmalloc((nm + 1) * sizeof *head), *next = xmalloc((nj + 1) * sizeof *next);
+    for (size_t mi = 0; mi < nm; mi++)
+        head[mi] = SIZE_MAX;
+    for (size_t i = 0; i < nj; i++) {
+        size_t lo = 0, hi = nm;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (members[mid] < jobs[i].pi)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        next[i] = SIZE_MAX;
+        if (lo < nm && members[lo] == jobs[i].pi) {
+            next[i] = head[lo];
+            head[lo] = i;
+        }
+    }
+    /* The tool sets the group's estimates use, so that each member's first use of each is
+     * looked up once, not once per set. */
+    uint32_t *ts = xmalloc((nsets + 1) * sizeof *ts);
+    size_t nts = 0;
+    for (size_t si = 0; si < nsets; si++) {
+        size_t k = 0;
+        while (k < nts && ts[k] != sets[si].t)
+            k++;
+        if (k == nts)
+            ts[nts++] = sets[si].t;
+        sets[si].ti = (uint32_t)k;
+    }
+    int32_t *fq = xmalloc((nts + 1) * sizeof *fq);
     for (size_t mi = 0; mi < nm; mi++) {
         uint32_t q = members[mi];
+        for (size_t k = 0; k < nts; k++)
+            fq[k] = first_use(c, q, ts[k]);
         member_fill(&ms, &m->persons[q], jobs[0].dept, jobs[0].role);
         for (size_t si = 0; si < nsets; si++) {
             struct set *st = &sets[si];
             int64_t b[4];
             periods(c, st->k, st->a, b);
             int64_t in_group = sum(&ms, S_GROUP, b[0], b[3]);
-            int32_t f = c->first[(size_t)q * c->nt + st->t];
+            int32_t f = fq[st->ti];
             if (in_group != b[3] - b[0] + 1 || sday(f) <= b[3])
                 continue;
             struct ctrl x = {.member = (uint32_t)mi};
@@ -394,9 +478,8 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
             st->c[st->n++] = x;
         }
         /* The member's own deltas as an adopter. */
-        for (size_t i = 0; i < nj; i++)
-            if (jobs[i].pi == q)
-                own_def[i] = (uint8_t)deltas(c, &ms, jobs[i].k, jobs[i].a, &own[i * NY]);
+        for (size_t i = head[mi]; i != SIZE_MAX; i = next[i])
+            own_def[i] = (uint8_t)deltas(c, &ms, jobs[i].k, jobs[i].a, &own[i * NY]);
     }
 
     /* Each adopter's e(p), into its cells. The controls it used are marked per cell,
@@ -451,6 +534,10 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
     xfree(sets);
     xfree(own);
     xfree(own_def);
+    xfree(head);
+    xfree(next);
+    xfree(ts);
+    xfree(fq);
     for (int x = 0; x < NS; x++)
         xfree(ms.s[x]);
 }
@@ -543,8 +630,7 @@ static void loadoff_compute(const struct kpi_window *w)
                     .P = (int32_t)p->loadoff_period_days,
                     .G = (int32_t)p->loadoff_ramp_days,
                     .M = (int32_t)p->loadoff_min_active_days,
-                    .gap = (int32_t)p->loadoff_pre_gap_days,
-                    .nt = 1 + (uint32_t)m->tools.n};
+                    .gap = (int32_t)p->loadoff_pre_gap_days};
     adoption_days(&c);
 
     /* The estimates to make: adopters whose post period ends in W, each kind. */
@@ -552,8 +638,9 @@ static void loadoff_compute(const struct kpi_window *w)
     size_t nj = 0, capj = 0;
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
         const struct person *per = &m->persons[pi];
-        for (uint32_t t = 0; t < c.nt; t++) {
-            int32_t a = c.adopt[(size_t)pi * c.nt + t];
+        for (size_t u = c.off[pi]; u < c.off[pi + 1]; u++) {
+            uint32_t t = c.use[u].t;
+            int32_t a = c.use[u].adopt;
             if (a == NONE_DAY)
                 continue;
             int64_t end = sday(a) + c.G + c.P - 1;
@@ -621,8 +708,8 @@ static void loadoff_compute(const struct kpi_window *w)
         xfree(c.used);
     }
     xfree(jobs);
-    xfree(c.first);
-    xfree(c.adopt);
+    xfree(c.use);
+    xfree(c.off);
 }
 
 const struct kpi_family kpi_family_loadoff = {"loadoff", loadoff_compute};

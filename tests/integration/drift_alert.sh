@@ -17,18 +17,6 @@ for tool in prometheus prometheus-alertmanager jq curl; do
   command -v "$tool" >/dev/null ||
     { not_ok "$tool is missing (scripts/install-deps.sh installs it)"; t_done; exit 1; }
 done
-used_ports=" "
-pick_port() {
-  local p
-  for _ in $(seq 20); do
-    p=$(free_port) || return 1
-    case $used_ports in *" $p "*) continue ;; esac
-    used_ports="$used_ports$p "
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-  return 1
-}
 pick_port port
 pick_port pport
 pick_port amport

@@ -34,13 +34,6 @@ for tool in victoria-metrics vmalert prometheus promtool jq curl python3; do
     { not_ok "$tool is missing (scripts/install-deps.sh installs it)"; t_done; exit 1; }
 done
 
-promtool_clean() {
-  local what=$1 out rc; shift
-  out=$("$@" 2>&1); rc=$?
-  check_eq "$rc" 0 "$what exit status"
-  check_eq "$(grep -vE '^(Checking .*| +SUCCESS(: .*)?|Unit Testing: .*|)$' <<<"$out")" "" \
-    "$what findings"
-}
 promtool_clean "promtool check rules (federation)" promtool check rules "$FED/rules.yml" "$FED/alerts.yml"
 (cd "$FED" && promtool_clean "promtool test rules rules_test.yml" promtool test rules rules_test.yml)
 (cd "$FED" && promtool_clean "promtool test rules alerts_test.yml" promtool test rules alerts_test.yml)
@@ -70,18 +63,6 @@ check_eq "$(jq '[.. | objects | select(has("datasource")) | .datasource
   "$FED/system-overview.json")" 0 "System overview: every datasource is the \$datasource variable"
 
 # ---- ports, data, keys ----
-used_ports=" "
-pick_port() {
-  local p
-  for _ in $(seq 20); do
-    p=$(free_port) || return 1
-    case $used_ports in *" $p "*) continue ;; esac
-    used_ports="$used_ports$p "
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-  return 1
-}
 pick_port vport
 pick_port vaport
 pick_port pport

@@ -49,6 +49,30 @@ free_port() {
   return 1
 }
 
+# pick_port VAR: sets VAR to a free port that no earlier call in this test chose (for
+# tests that pick several ports before anything binds them).
+T_USED_PORTS=" "
+pick_port() {
+  local p
+  for _ in $(seq 20); do
+    p=$(free_port) || return 1
+    case $T_USED_PORTS in *" $p "*) continue ;; esac
+    T_USED_PORTS="$T_USED_PORTS$p "
+    printf -v "$1" '%s' "$p"
+    return 0
+  done
+  return 1
+}
+
+# promtool_clean WHAT CMD...: exit 0 and nothing but its Checking/SUCCESS lines.
+promtool_clean() {
+  local what=$1 out rc; shift
+  out=$("$@" 2>&1); rc=$?
+  check_eq "$rc" 0 "$what exit status"
+  check_eq "$(grep -vE '^(Checking .*| +SUCCESS(: .*)?|Unit Testing: .*|)$' <<<"$out")" "" \
+    "$what findings"
+}
+
 # t_bg LOG CMD...: starts CMD in the background with output to LOG; sets T_LAST_PID.
 t_bg() {
   local log=$1; shift

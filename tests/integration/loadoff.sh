@@ -26,18 +26,6 @@ for tool in python3 jq curl; do
   command -v "$tool" >/dev/null ||
     { not_ok "$tool is missing (scripts/install-deps.sh installs it)"; t_done; exit 1; }
 done
-used_ports=" "
-pick_port() {
-  local p
-  for _ in $(seq 20); do
-    p=$(free_port) || return 1
-    case $used_ports in *" $p "*) continue ;; esac
-    used_ports="$used_ports$p "
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-  return 1
-}
 
 declare -A aggpid aggport
 head -c 48 /dev/urandom | base64 | tr -d '\n' > "$T/org.key"

@@ -25,14 +25,6 @@ done
 
 # ---- static checks ----
 
-# promtool_clean WHAT CMD...: exit 0 and nothing but its Checking/SUCCESS lines.
-promtool_clean() {
-  local what=$1 out rc; shift
-  out=$("$@" 2>&1); rc=$?
-  check_eq "$rc" 0 "$what exit status"
-  check_eq "$(grep -vE '^(Checking .*| +SUCCESS(: .*)?|Unit Testing: .*|)$' <<<"$out")" "" \
-    "$what findings"
-}
 promtool_clean "promtool check rules examples/rules.yml" promtool check rules "$EX/rules.yml"
 promtool_clean "promtool check config examples/prometheus.yml" \
   promtool check config "$EX/prometheus.yml"
@@ -84,20 +76,7 @@ check_grep '^ +type: file$' "$DASH/provisioning/dashboards/cadre.yml" "file dash
 
 # ---- the pipeline: generated data, two agents, the aggregator ----
 
-# pick_port VAR: sets VAR to a free port that no earlier call chose (nothing is bound yet).
-used_ports=" "
 port='' pport=''
-pick_port() {
-  local p
-  for _ in $(seq 20); do
-    p=$(free_port) || return 1
-    case $used_ports in *" $p "*) continue ;; esac
-    used_ports="$used_ports$p "
-    printf -v "$1" '%s' "$p"
-    return 0
-  done
-  return 1
-}
 
 pick_port port
 "$BIN/cadre-gen" --staff 1000 --sites 2 --seed 7 --from 2025-08-01 --to 2026-09-30 \
