@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/csvmap.h"
 #include "agent/pseudonym.h"
 #include "common/inifile.h"
 #include "common/log.h"
@@ -154,6 +155,27 @@ static int on_kv(void *user, const char *section, const char *name, const char *
     return 0;
 }
 
+/* Builds the vendor export mapping of each CSV source from its mapping keys. */
+static int build_maps(struct parse_ctx *c, char *err, size_t errlen)
+{
+    struct agent_config *cfg = c->cfg;
+    struct csvmap_kv *kv = xcalloc(c->nkv ? c->nkv : 1, sizeof *kv);
+    int rc = 0;
+    for (size_t i = 0; i < cfg->nsources && !rc; i++) {
+        struct agent_source_conf *s = &cfg->sources[i];
+        if (!s->type->csv)
+            continue;
+        size_t n = 0;
+        for (size_t k = 0; k < c->nkv; k++)
+            if (c->kv[k].src == i)
+                kv[n++] = (struct csvmap_kv){c->kv[k].key, c->kv[k].value, c->kv[k].line};
+        rc = csvmap_build(s->type->csv, s->type->name, s->name, kv, n, c->path, &s->opts.map, err,
+                          errlen);
+    }
+    xfree(kv);
+    return rc;
+}
+
 /* Applies the pending [source] keys against each source's type table. */
 static int finish_sources(struct parse_ctx *c, char *err, size_t errlen)
 {
@@ -183,7 +205,7 @@ static int finish_sources(struct parse_ctx *c, char *err, size_t errlen)
     for (size_t k = 0; k < c->nkv; k++) {
         struct pending_kv *kv = &c->kv[k];
         struct agent_source_conf *s = &cfg->sources[kv->src];
-        if (strcmp(kv->key, "type") == 0)
+        if (strcmp(kv->key, "type") == 0 || (s->type->csv && csvmap_is_key(kv->key)))
             continue;
         const struct opt *so = opttab_find(s->type->config, kv->key);
         if (!so) {
@@ -197,7 +219,7 @@ static int finish_sources(struct parse_ctx *c, char *err, size_t errlen)
             return -EINVAL;
         }
     }
-    return 0;
+    return build_maps(c, err, errlen);
 }
 
 int agent_config_load(struct agent_config *cfg, const char *path, char *err, size_t errlen)
@@ -236,6 +258,7 @@ void agent_config_free(struct agent_config *cfg)
         xfree(cfg->sources[i].name);
         if (cfg->sources[i].type)
             opttab_free(cfg->sources[i].type->config, &cfg->sources[i].opts);
+        csvmap_free(cfg->sources[i].opts.map);
     }
     xfree(cfg->sources);
     cfg->sources = NULL;
@@ -307,4 +330,5 @@ void agent_config_usage(FILE *f)
         fprintf(f, "   type = %s:\n", source_types[t]->name);
         opttab_print_rows(f, source_types[t]->config);
     }
+    csvmap_usage(f);
 }

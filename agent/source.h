@@ -13,6 +13,8 @@
 
 struct pseudonym;
 struct pseudonym_cache;
+struct csv_type;
+struct csvmap;
 
 /* Why a row or line is rejected (docs/agent.md), as counted and logged. */
 enum source_reason { SRC_MALFORMED, SRC_MISSING_FIELD, SRC_INVALID_VALUE, SRC_NREASONS };
@@ -25,6 +27,8 @@ const char *source_reason_name(int reason);
 struct source_opts {
     char *path;         /* glob */
     bool authoritative; /* CSV: ship tombstones for keys gone from the snapshot */
+    struct csvmap *map; /* CSV: how a vendor export maps onto the type (csvmap.h); NULL:
+                           canonical. Built by the config loader, which frees it */
 };
 
 /* Counters of one source instance, read by the self-metrics endpoint (any thread). */
@@ -79,7 +83,8 @@ struct source_type {
     int (*init)(void **ctx, const struct source_opts *opts, const struct source_env *env);
     int (*poll)(void *ctx, const struct source_env *env);
     void (*fini)(void *ctx);
-    const struct opt *config; /* its keys; terminated by a row with key NULL */
+    const struct opt *config;   /* its keys; terminated by a row with key NULL */
+    const struct csv_type *csv; /* a CSV type: its columns (vendor mappings apply) */
 };
 
 /* Looks a type up by name; NULL when unknown. */

@@ -6,10 +6,10 @@
 enum { C_STAFF, C_DATE, C_HOURS, C_KIND, NCOLS };
 
 static const struct csv_col cols[NCOLS] = {
-    {"staff_id"},
-    {"date"},
-    {"hours"},
-    {"kind"},
+    {"staff_id", CSV_TEXT},
+    {"date", CSV_DATE},
+    {"hours", CSV_NUMBER},
+    {"kind", CSV_TEXT},
 };
 
 /* In the order of cadre.proto's AbsenceKind (value = index + 1). */
@@ -50,4 +50,5 @@ const struct source_type source_absences_csv = {
     .poll = src_csv_poll,
     .fini = src_csv_fini,
     .config = src_csv_config,
+    .csv = &absences,
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/checkpoint.h"
+#include "agent/csvmap.h"
 #include "agent/extsort.h"
 #include "agent/pseudonym.h"
 #include "agent/seqfile.h"
@@ -51,6 +52,7 @@ struct snapid {
 
 struct csv_src {
     const struct csv_type *t;
+    const struct csvmap *map; /* vendor export mapping (the config's); NULL: canonical */
     char *path;
     bool authoritative;
     char ckpt_name[128];
@@ -70,7 +72,8 @@ struct reading {
     struct extsort *sort; /* good rows: key -> packed record */
     uint8_t *pack;        /* packing buffer */
     size_t packcap;
-    int err; /* the sorter's failure, which stops the reading */
+    struct csvmap_row mapped; /* fields rewritten by the mapping */
+    int err;                  /* the sorter's failure, which stops the reading */
 };
 
 /* A map file being written: a temporary file in the checkpoint folder (renamed over the
@@ -198,12 +201,20 @@ static int on_row(void *ud, enum csv_event ev, const struct csv_row *row)
     if (ev == CSV_EV_HEADER) {
         const char *names[CSV_MAX_COLS];
         for (size_t i = 0; i < t->ncols; i++)
-            names[i] = t->cols[i].name;
+            names[i] = csvmap_header(r->c->map, t, i);
         csv_header_map(row, names, t->ncols, r->idx);
         r->header = true;
-        for (size_t i = 0; i < t->ncols; i++)
-            if (r->idx[i] < 0)
+        for (size_t i = 0; i < t->ncols; i++) {
+            int line = csvmap_header_line(r->c->map, i);
+            if (r->idx[i] >= 0)
+                continue;
+            if (line) /* a mapping that names no column of the file is a mistake */
+                log_warn("[source %s] the file has no column '%s' (the header of %s, config "
+                         "line %d)",
+                         r->env->name, names[i], t->cols[i].name, line);
+            else
                 log_debug("[source %s] header has no column %s", r->env->name, names[i]);
+        }
         return 0;
     }
     if (ev == CSV_EV_MALFORMED) {
@@ -220,7 +231,8 @@ static int on_row(void *ud, enum csv_event ev, const struct csv_row *row)
     struct csv_out out;
     memset(&out, 0, sizeof out);
     cadre__record__init(&out.rec);
-    if (!t->build(&f, r->c->keys, &out)) {
+    if ((r->c->map && !csvmap_apply(r->c->map, &f, &r->mapped)) ||
+        !t->build(&f, r->c->keys, &out)) {
         source_reject(r->env, row->line, f.reason, f.bad);
         return 0;
     }
@@ -652,6 +664,7 @@ int src_csv_init(void **ctx, const struct csv_type *t, const struct source_opts 
         return -EINVAL;
     struct csv_src *c = xcalloc(1, sizeof *c);
     c->t = t;
+    c->map = opts->map;
     c->path = xstrdup(opts->path);
     c->authoritative = opts->authoritative;
     c->map_fd = -1;

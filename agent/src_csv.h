@@ -22,8 +22,18 @@
 #define CSV_MAX_COLS 12
 struct pseudonym_cache;
 
+/* What a column holds, for the vendor mappings that rewrite it (csvmap.h). */
+enum csv_kind {
+    CSV_TEXT,    /* ids, labels, enums */
+    CSV_DATE,    /* YYYY-MM-DD; date_format applies */
+    CSV_INSTANT, /* RFC 3339; timestamp_format and timezone apply */
+    CSV_NUMBER,  /* a decimal */
+    CSV_MINUTES, /* a decimal of minutes; minutes_from_hours applies */
+};
+
 struct csv_col {
-    const char *name; /* header name, matched trimmed and case-insensitively */
+    const char *name;   /* header name, matched trimmed and case-insensitively */
+    enum csv_kind kind; /* CSV_TEXT when not given */
 };
 
 /* One row's fields in the type's column order, trimmed. s[i] is NULL when the header has

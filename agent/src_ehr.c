@@ -4,12 +4,12 @@
 enum { C_STAFF, C_DATE, C_SCHED, C_EHR, C_OUTSIDE, C_INBOX, NCOLS };
 
 static const struct csv_col cols[NCOLS] = {
-    {"staff_id"},
-    {"date"},
-    {"scheduled_patient_hours"},
-    {"ehr_minutes"},
-    {"outside_scheduled_minutes"},
-    {"inbox_minutes"},
+    {"staff_id", CSV_TEXT},
+    {"date", CSV_DATE},
+    {"scheduled_patient_hours", CSV_NUMBER},
+    {"ehr_minutes", CSV_MINUTES},
+    {"outside_scheduled_minutes", CSV_MINUTES},
+    {"inbox_minutes", CSV_MINUTES},
 };
 
 static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
@@ -49,4 +49,5 @@ const struct source_type source_ehr_csv = {
     .poll = src_csv_poll,
     .fini = src_csv_fini,
     .config = src_csv_config,
+    .csv = &ehr,
 };

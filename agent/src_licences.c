@@ -6,10 +6,10 @@
 enum { C_STAFF, C_TOOL, C_ASSIGNED, C_REMOVED, NCOLS };
 
 static const struct csv_col cols[NCOLS] = {
-    {"staff_id"},
-    {"tool"},
-    {"assigned_date"},
-    {"removed_date"},
+    {"staff_id", CSV_TEXT},
+    {"tool", CSV_TEXT},
+    {"assigned_date", CSV_DATE},
+    {"removed_date", CSV_DATE},
 };
 
 static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
@@ -53,4 +53,5 @@ const struct source_type source_licences_csv = {
     .poll = src_csv_poll,
     .fini = src_csv_fini,
     .config = src_csv_config,
+    .csv = &licences,
 };

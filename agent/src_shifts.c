@@ -6,10 +6,10 @@
 enum { C_STAFF, C_START, C_END, C_OVERTIME, NCOLS };
 
 static const struct csv_col cols[NCOLS] = {
-    {"staff_id"},
-    {"start"},
-    {"end"},
-    {"overtime_hours"},
+    {"staff_id", CSV_TEXT},
+    {"start", CSV_INSTANT},
+    {"end", CSV_INSTANT},
+    {"overtime_hours", CSV_NUMBER},
 };
 
 #define MAX_SHIFT (36 * US_PER_HOUR)
@@ -52,4 +52,5 @@ const struct source_type source_shifts_csv = {
     .poll = src_csv_poll,
     .fini = src_csv_fini,
     .config = src_csv_config,
+    .csv = &shifts,
 };

@@ -6,8 +6,9 @@
 enum { C_STAFF, C_START, C_DEPT, C_ROLE, C_END, C_REASON, C_SITE, C_HYBRID, C_FTE, NCOLS };
 
 static const struct csv_col cols[NCOLS] = {
-    {"staff_id"},   {"start_date"}, {"department"},  {"role"}, {"end_date"},
-    {"end_reason"}, {"site"},       {"hybrid_role"}, {"fte"},
+    {"staff_id", CSV_TEXT}, {"start_date", CSV_DATE},  {"department", CSV_TEXT},
+    {"role", CSV_TEXT},     {"end_date", CSV_DATE},    {"end_reason", CSV_TEXT},
+    {"site", CSV_TEXT},     {"hybrid_role", CSV_TEXT}, {"fte", CSV_NUMBER},
 };
 
 /* In the order of cadre.proto's EndReason and HybridRole (value = index + 1). */
@@ -75,4 +76,5 @@ const struct source_type source_staffing_csv = {
     .poll = src_csv_poll,
     .fini = src_csv_fini,
     .config = src_csv_config,
+    .csv = &staffing,
 };

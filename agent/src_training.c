@@ -4,9 +4,9 @@
 enum { C_STAFF, C_COURSE, C_DATE, NCOLS };
 
 static const struct csv_col cols[NCOLS] = {
-    {"staff_id"},
-    {"course"},
-    {"completed_date"},
+    {"staff_id", CSV_TEXT},
+    {"course", CSV_TEXT},
+    {"completed_date", CSV_DATE},
 };
 
 static bool build(struct csv_fields *f, struct pseudonym_cache *p, struct csv_out *o)
@@ -41,4 +41,5 @@ const struct source_type source_training_csv = {
     .poll = src_csv_poll,
     .fini = src_csv_fini,
     .config = src_csv_config,
+    .csv = &training,
 };
