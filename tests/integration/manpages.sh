@@ -21,7 +21,7 @@ done
 # Keys as --help prints them: 4 spaces, then the key (common/opttab.c). Keys of the page:
 # the .B line after each .TP in the AGENT and AGGREGATOR sections.
 { "$BIN/cadre-agent" --help; "$BIN/cadre-aggregator" --help; } 2>&1 |
-  awk '/^    [a-z][a-z0-9_]*( |$)/ { print $1 }' | sort -u > "$T/help.keys"
+  awk '/^    [a-z][a-zA-Z0-9_.]*( |$)/ { print $1 }' | sort -u > "$T/help.keys"
 awk '/^\.SH (AGENT|AGGREGATOR)/ { on = 1; next } /^\.SH / { on = 0 }
      on && prev == ".TP" && /^\.B / { k = $2; gsub(/\\-/, "-", k); print k } { prev = $0 }' \
   "$T/man/cadre.conf.5" | sort -u > "$T/man.keys"
