@@ -33,8 +33,9 @@ struct snapshot {
 
 struct refresher;
 
-/* Starts the refresh thread: a refresh at once, then every interval_s seconds and about a
- * second after refresher_notify(). The model is borrowed; params is copied (its literacy
+/* Starts the refresh thread: a refresh at once, then every interval_s seconds, and after
+ * refresher_notify() once no notify came for a second (at the latest interval_s after the
+ * last refresh began). The model is borrowed; params is copied (its literacy
  * list is borrowed). Both must outlive the refresher. Caller stops with refresher_stop(). */
 int refresher_start(struct refresher **out, struct kpi_model *model,
                     const struct kpi_params *params, int64_t interval_s);
