@@ -11,6 +11,7 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "agent/src_csv.h"
 #include "common/log.h"
 #include "common/svc.h"
 
@@ -192,6 +193,10 @@ int main(int argc, char **argv)
             log_plain(LOG_ERROR, "%s: %s", config, err);
         else
             printf("%s: OK (agent %s, %zu sources)\n", config, cfg.id, cfg.nsources);
+        for (size_t i = 0; !rc && i < cfg.nsources; i++) /* a warning: files change */
+            if (cfg.sources[i].type->csv)
+                src_csv_check_header(cfg.sources[i].type->csv, cfg.sources[i].name,
+                                     &cfg.sources[i].opts, stdout);
         agent_config_free(&cfg);
         return rc ? AGENT_EXIT_CONFIG : 0;
     }

@@ -332,6 +332,59 @@ static int newest_match(const struct source_env *env, const char *pattern, char 
     return rc;
 }
 
+/* The header of a file, for src_csv_check_header. */
+struct header_probe {
+    const struct csv_type *t;
+    const struct csvmap *map;
+    const char *name, *path;
+    FILE *out;
+    int missing;
+};
+
+static int probe_row(void *ud, enum csv_event ev, const struct csv_row *row)
+{
+    struct header_probe *h = ud;
+    if (ev != CSV_EV_HEADER)
+        return 1;
+    const char *names[CSV_MAX_COLS];
+    int idx[CSV_MAX_COLS];
+    for (size_t i = 0; i < h->t->ncols; i++)
+        names[i] = csvmap_header(h->map, h->t, i);
+    csv_header_map(row, names, h->t->ncols, idx);
+    for (size_t i = 0; i < h->t->ncols; i++) {
+        if (idx[i] >= 0)
+            continue;
+        fprintf(h->out, "[source %s] %s has no column '%s' (%s)\n", h->name, h->path, names[i],
+                h->t->cols[i].name);
+        h->missing++;
+    }
+    return 1; /* the header is all it needs */
+}
+
+int src_csv_check_header(const struct csv_type *t, const char *name, const struct source_opts *o,
+                         FILE *f)
+{
+    char *path = NULL;
+    struct source_env env = {.name = name};
+    if (!o->path || newest_match(&env, o->path, &path))
+        return 0;
+    struct header_probe h = {t, o->map, name, path, f, 0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct csvread *cr = csvread_new(probe_row, &h);
+        char buf[8192];
+        ssize_t n;
+        int rc = 0;
+        for (size_t total = 0; !rc && total < (1u << 20) && (n = read(fd, buf, sizeof buf)) > 0;
+             total += (size_t)n)
+            rc = csvread_feed(cr, buf, (size_t)n);
+        csvread_free(cr);
+        close(fd);
+    }
+    xfree(path);
+    return h.missing;
+}
+
 static bool same_snap(const struct snapid *a, const char *path, const struct stat *st)
 {
     return a->path && strcmp(a->path, path) == 0 && a->dev == (uint64_t)st->st_dev &&

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent/source.h"
 #include "cadre.pb-c.h"
@@ -81,6 +82,13 @@ void src_csv_fini(void *ctx);
  * go to sorted runs in temporary files (docs/agent.md). The default is 8 MiB; tests make
  * it small. Between polls only. */
 void src_csv_set_run_bytes(void *ctx, size_t bytes);
+
+/* For --check: reads the header of the newest file the source's path matches and prints
+ * to f, for each column whose header is not in it, a line "[source NAME] FILE has no
+ * column 'HEADER' (CANONICAL)". Returns how many are missing (0 also when no file matches
+ * or it cannot be read: the source may not have its first export yet). */
+int src_csv_check_header(const struct csv_type *t, const char *name, const struct source_opts *o,
+                         FILE *f);
 
 /* The config table of every CSV type: path, authoritative. */
 extern const struct opt src_csv_config[];

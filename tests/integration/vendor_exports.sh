@@ -118,6 +118,22 @@ curl -s "http://127.0.0.1:$pa/metrics" > "$T/ma.txt"
 curl -s "http://127.0.0.1:$pb/metrics" > "$T/mb.txt"
 check_eq "$(grep '^cadre_stored_records' "$T/ma.txt")" "$(grep '^cadre_stored_records' "$T/mb.txt")" "stored records by type"
 
+# A mapped header the export does not have: --check warns (the config itself is fine, and
+# tomorrow's export may have it), the poll logs it with the config line, and rows miss
+# the field (start_date is required: missing_field on every row).
+sed -e 's/start_date=Hire Date/start_date=Hired On/' -e "s#^state_dir = .*#state_dir = $T/shdr#" \
+  "$T/a.ini" > "$T/hdr.ini"
+"$BIN/cadre-agent" --config "$T/hdr.ini" --check > "$T/hdr.check" 2>&1
+check_eq "$?" 0 "--check passes a mapping whose header the file lacks"
+check_grep "\[source hr\] $ex/hr-worker-report/workers.csv has no column 'Hired On' \(start_date\)" "$T/hdr.check" \
+  "--check names the missing header and its column"
+line=$(grep -n '^columns = staff_id=Employee ID, start_date=Hired On' "$T/hdr.ini" | cut -d: -f1)
+"$BIN/cadre-agent" --config "$T/hdr.ini" --dry-run > /dev/null 2> "$T/hdr.log"
+check_grep "\[source hr\] the file has no column 'Hired On' \(the header of start_date, config line $line\)" "$T/hdr.log" \
+  "the poll logs the missing header with the config line"
+check_grep '\[source hr\] snapshot .*workers.csv: 0 rows' "$T/hdr.log" "no row without start_date is shipped"
+check_grep '\[source hr\] 11 more rows rejected' "$T/hdr.log" "all 21 rows rejected (10 logged one by one, 11 summed up)"
+
 # Mapping mistakes are config errors that name the line (and never start the agent).
 bad() { # KEY-VALUE-LINES EXPECTED-MESSAGE WHAT
   { printf '[agent]\nid = v\naggregator_url = http://127.0.0.1:9\ntoken_file = %s\norg_key_file = %s\nstate_dir = %s\n[source x]\ntype = ehr_csv\npath = /nonexistent\n' \
