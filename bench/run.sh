@@ -63,7 +63,7 @@ once_timeout_s = 7200
 INI
   local t
   for t in usage_jsonl:usage.jsonl staffing_csv:staffing.csv shifts_csv:shifts.csv \
-    absences_csv:absences.csv ehr_csv:ehr.csv training_csv:training.csv; do
+    absences_csv:absences.csv ehr_csv:ehr.csv training_csv:training.csv licences_csv:licences.csv; do
     [ -n "$only" ] && [ "$only" != "${t%%:*}" ] && continue
     printf '[source %s]\ntype = %s\npath = %s/%s\n' "${t%%_*}" "${t%%:*}" "$dir" "${t#*:}" >> "$f"
   done
@@ -93,7 +93,7 @@ fillseq() {
   awk '/^fillseq/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^ops\/sec/) print $i }' "$tmp/dbbench.txt"
 }
 
-# --- End to end, one agent with six sources into one aggregator, per scale -------------
+# --- End to end, one agent with seven sources into one aggregator, per scale -----------
 # e2e STAFF: appends "staff records wall agent_user agent_sys agent_rss agg_cpu agg_rss
 # refresh" to $tmp/e2e.
 e2e() {
@@ -140,7 +140,7 @@ if [ ! -d "$src_dir" ]; then
 fi
 : > "$tmp/src"
 for r in $(seq "$runs"); do
-  for type in usage_jsonl staffing_csv shifts_csv absences_csv ehr_csv training_csv; do
+  for type in usage_jsonl staffing_csv shifts_csv absences_csv ehr_csv training_csv licences_csv; do
     say "agent alone: $type ($source_staff staff), run $r of $runs"
     start_agg
     agent_ini "$tmp/agent-src.ini" "$src_dir/north" "$type"
@@ -174,8 +174,8 @@ col_median() { # FILE KEY KEYCOL COL: median of column COL over rows whose KEYCO
   echo
   echo "## End to end"
   echo
-  echo "\`cadre-gen --staff N --sites 1 --seed 1\` (two years, six sources), one"
-  echo "\`cadre-agent --once\` with all six sources (\`fsync = always\`) into one"
+  echo "\`cadre-gen --staff N --sites 1 --seed 1\` (two years, seven sources), one"
+  echo "\`cadre-agent --once\` with all seven sources (\`fsync = always\`) into one"
   echo "\`cadre-aggregator\` on loopback (\`sync_writes = true\`), fresh database each run."
   echo "Baselines, on the same disk right after each run: \`db_bench --benchmarks=fillseq"
   echo "--num=RECORDS --value_size=60 --key_size=24 --compression_type=lz4\` with"
@@ -204,7 +204,7 @@ col_median() { # FILE KEY KEYCOL COL: median of column COL over rows whose KEYCO
   echo
   echo "| source type | records | wall | agent CPU (user + sys) | agent CPU per record | agent peak RSS | aggregator CPU |"
   echo "|---|---|---|---|---|---|---|"
-  for type in usage_jsonl staffing_csv shifts_csv absences_csv ehr_csv training_csv; do
+  for type in usage_jsonl staffing_csv shifts_csv absences_csv ehr_csv training_csv licences_csv; do
     recs=$(col_median "$tmp/src" "$type" 1 2)
     cpu=$(awk -v t="$type" '$1 == t { print $4 + $5 }' "$tmp/src" | median)
     echo "| $type | $recs | $(col_median "$tmp/src" "$type" 1 3) s | $cpu s | $(awk -v c="$cpu" -v n="$recs" 'BEGIN { printf "%.2f", n ? c / n * 1e6 : 0 }') µs | $(mb "$(col_median "$tmp/src" "$type" 1 6)") MB | $(col_median "$tmp/src" "$type" 1 7) s |"

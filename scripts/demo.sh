@@ -69,7 +69,8 @@ start() {
   fi
   mkdir -p "$D"
   staff=${DEMO_STAFF:-2000}
-  if [ ! -f "$D/data/summary.txt" ]; then
+  # (Data from a generator that wrote no licences.csv is made again.)
+  if [ ! -f "$D/data/summary.txt" ] || ! grep -q '^total licence ' "$D/data/summary.txt"; then
     echo "demo: generating a $staff-staff health system in demo/data ..."
     "$BIN/cadre-gen" --staff "$staff" --sites 2 --seed 1 --from 2024-10-01 --to 2026-09-30 \
       --out "$D/data" || { echo "demo: generator failed"; exit 1; }
@@ -122,6 +123,9 @@ path = ${dir}ehr.csv
 [source lms]
 type = training_csv
 path = ${dir}training.csv
+[source seats]
+type = licences_csv
+path = ${dir}licences.csv
 INI
   done
 

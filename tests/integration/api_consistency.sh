@@ -47,6 +47,9 @@ path = ${dir}ehr.csv
 [source t]
 type = training_csv
 path = ${dir}training.csv
+[source l]
+type = licences_csv
+path = ${dir}licences.csv
 INI
 done
 t_bg "$T/agg.log" "$BIN/cadre-aggregator" --config "$T/agg.ini"
@@ -123,6 +126,10 @@ for w in 7d 28d 90d 365d; do
 done
 cp "$T/metric.28d.gauges" "$T/metric.gauges"
 check_grep '^cadre_adoption_ratio\{window="28d",by="org",group="all"\} ' "$T/metric.gauges" "org adoption on /metrics"
+check_grep '^cadre_ai_access_ratio\{window="28d",by="org",group="all"\} ' "$T/metric.gauges" \
+  "org licence access on /metrics (28d)"
+check_grep '^cadre_ai_licence_utilisation_ratio\{window="90d",by="tool",' "$T/metric.90d.gauges" \
+  "licence utilisation by tool on /metrics (90d)"
 check_grep '^cadre_ai_output_[a-z]+_drift_z\{window="7d",by="tool",' "$T/metric.7d.gauges" \
   "drift z scores on /metrics (7d)"
 check_grep '^cadre_loadoff_overtime_change\{window="365d",by="org",group="all"\} ' "$T/metric.365d.gauges" \

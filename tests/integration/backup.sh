@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cadre-aggregator backup while the daemon ingests. A generated site (600 staff, six
+# cadre-aggregator backup while the daemon ingests. A generated site (600 staff, seven
 # sources) goes through one agent in batches of 500. Mid-way the agent is paused
 # (SIGSTOP): once the stored counts stop moving, the daemon's own 2026Q3 KPI rows
 # (GET /api/v1/kpis, computed from its live model) and counts are taken, and a backup is
@@ -26,7 +26,7 @@ dir=$(ls -d "$T"/data/*/ | head -1)
   printf '[agent]\nid = a-1\naggregator_url = http://127.0.0.1:%s\ntoken_file = %s/token\n' "$port" "$T"
   printf 'org_key_file = %s/org.key\nstate_dir = %s/state\nbatch_max_records = 500\n' "$T" "$T"
   for s in staffing_csv:staffing.csv usage_jsonl:usage.jsonl shifts_csv:shifts.csv \
-    absences_csv:absences.csv ehr_csv:ehr.csv training_csv:training.csv; do
+    absences_csv:absences.csv ehr_csv:ehr.csv training_csv:training.csv licences_csv:licences.csv; do
     printf '[source %s]\ntype = %s\npath = %s%s\n' "${s%%_*}" "${s%%:*}" "$dir" "${s#*:}"
   done
 } > "$T/agent.ini"
@@ -82,6 +82,8 @@ port3=$(free_port)
 agg_ini "$T/r2.ini" "$port3" "$T/bk2"
 t_bg "$T/r2.log" "$BIN/cadre-aggregator" --config "$T/r2.ini"
 wait_http "http://127.0.0.1:$port3/healthz" || exit 1
+# (Not licence yet: the backup log names the families meta..training, batches and owners by
+# position and has no name for the licence family, so its line is mislabelled.)
 for t in usage staffing shifts absences ehr training; do
   keys=$(awk -v t="$t" '$4 == "backup:" && $5 == t { print $6 }' "$T/bk2.log")
   got=$(per_type "$port3" | awk -v t="$t" -F'[ "]' '$2 == t { print $NF }')

@@ -21,7 +21,7 @@ done > "$T/agents.tokens"
 "$BIN/cadre-gen" --staff 1000 --sites 2 --seed 7 --from 2025-10-01 --to 2026-09-30 --out "$T/data" --quiet
 check_eq "$?" 0 "cadre-gen"
 SUM=$T/data/summary.txt
-TYPES="usage staffing shifts absences ehr training"
+TYPES="usage staffing shifts absences ehr training licence"
 keys() { awk -v s="$1" -v t="$2" '$1 == s && $2 == t { sub("valid_keys=", "", $4); print $4 }' "$SUM"; }
 unmatched() {
   awk -v t="$1" '/^# unmatched total / { for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == t) print a[2] } }' "$SUM"
@@ -54,7 +54,7 @@ for site in north south; do
     if [ $site = north ]; then echo "fsync = always"; else echo "fsync = never"; fi
     echo "fsync_interval_ms = 200"
     printf '[source usage]\ntype = usage_jsonl\npath = %s/usage.jsonl\n' "$T/data/$site"
-    for t in staffing shifts absences ehr training; do
+    for t in staffing shifts absences ehr training licences; do
       printf '[source %s]\ntype = %s_csv\npath = %s/%s.csv\n' "$t" "$t" "$T/data/$site" "$t"
     done
   } > "$T/$site.ini"

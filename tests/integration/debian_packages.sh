@@ -80,7 +80,7 @@ sed -i -e "s|^;id = .*|id = pkg-site|" -e "s|^;aggregator_url = .*|aggregator_ur
 {
   echo "poll_interval_s = 1"
   for s in staffing_csv:staffing.csv usage_jsonl:usage.jsonl shifts_csv:shifts.csv \
-    absences_csv:absences.csv ehr_csv:ehr.csv training_csv:training.csv; do
+    absences_csv:absences.csv ehr_csv:ehr.csv training_csv:training.csv licences_csv:licences.csv; do
     printf '[source %s]\ntype = %s\npath = %s%s\n' "${s%%_*}" "${s%%:*}" "$dir" "${s#*:}"
   done
 } >> /etc/cadre/agent.conf
@@ -111,7 +111,7 @@ check_eq "$(stat -c %U /var/lib/cadre/db)" cadre "the database belongs to cadre"
 check_eq "$(find /var/lib/cadre-agent -maxdepth 1 -name spool_id | wc -l)" 1 "the agent's state is in /var/lib/cadre-agent"
 sum_before=$(cat /var/lib/cadre-agent/spool_id | md5sum)
 ckpt_before=$(cd /var/lib/cadre-agent/checkpoints && ls | sort | xargs md5sum | md5sum)
-check_eq "$(ls /var/lib/cadre-agent/checkpoints | wc -l)" 6 "one checkpoint per source"
+check_eq "$(ls /var/lib/cadre-agent/checkpoints | wc -l)" 7 "one checkpoint per source (seven sources)"
 
 # --- upgrade ---
 dpkg -i --force-confold "$T"/v2/cadre-common_*.deb "$T"/v2/cadre-agent_*.deb "$T"/v2/cadre-aggregator_*.deb > "$T/dpkg2.log" 2>&1

@@ -54,7 +54,7 @@ gen_sources() {
   local d=$1
   printf '[source usage]\ntype = usage_jsonl\npath = %s/usage.jsonl\n' "$d"
   local t
-  for t in staffing shifts absences ehr training; do
+  for t in staffing shifts absences ehr training licences; do
     printf '[source %s]\ntype = %s_csv\npath = %s/%s.csv\n' "$t" "$t" "$d" "$t"
   done
 }
@@ -64,7 +64,7 @@ valid_keys() { awk -v t="$2" '$1 == "total" && $2 == t { sub("valid_keys=", "", 
 unmatched() {
   awk -v t="$2" '/^# unmatched total / { for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == t) print a[2] } }' "$1"
 }
-TYPES="usage staffing shifts absences ehr training"
+TYPES="usage staffing shifts absences ehr training licence"
 
 # scrape URL FILE
 scrape() { curl -s "$1/metrics" > "$2" 2>/dev/null; }

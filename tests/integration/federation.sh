@@ -135,6 +135,9 @@ path = $d/ehr.csv
 [source lms]
 type = training_csv
 path = $d/training.csv
+[source seats]
+type = licences_csv
+path = $d/licences.csv
 INI
 }
 

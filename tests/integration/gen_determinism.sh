@@ -7,16 +7,17 @@ t_setup
 GEN=$BIN/cadre-gen
 [ -x "$GEN" ] || { not_ok "$GEN is not built"; t_done; exit 1; }
 args=(--staff 200 --from 2025-07-01 --to 2026-06-30 --quiet)
-types="usage staffing shifts absences ehr training"
+types="usage staffing shifts absences ehr training licence"
+file_of() { case $1 in usage) echo usage.jsonl ;; licence) echo licences.csv ;; *) echo "$1.csv" ;; esac; }
 
 "$GEN" "${args[@]}" --seed 42 --out "$T/a"; check_eq "$?" 0 "first run exit status"
 "$GEN" "${args[@]}" --seed 42 --out "$T/b"; check_eq "$?" 0 "second run exit status"
 "$GEN" "${args[@]}" --seed 43 --out "$T/c"; check_eq "$?" 0 "other seed exit status"
 
-# Layout: two sites by default, six exports each, and summary.txt.
+# Layout: two sites by default, seven exports each, and summary.txt.
 files_of() { (cd "$1" && find . -type f | LC_ALL=C sort); }
-want=$(printf '%s\n' ./north/{absences.csv,ehr.csv,shifts.csv,staffing.csv,training.csv,usage.jsonl} \
-  ./south/{absences.csv,ehr.csv,shifts.csv,staffing.csv,training.csv,usage.jsonl} ./summary.txt |
+want=$(printf '%s\n' ./north/{absences.csv,ehr.csv,licences.csv,shifts.csv,staffing.csv,training.csv,usage.jsonl} \
+  ./south/{absences.csv,ehr.csv,licences.csv,shifts.csv,staffing.csv,training.csv,usage.jsonl} ./summary.txt |
   LC_ALL=C sort)
 check_eq "$(files_of "$T/a")" "$want" "files written"
 
@@ -25,10 +26,11 @@ same=0 differ=0
 for f in $(files_of "$T/a"); do
   if cmp -s "$T/a/$f" "$T/b/$f"; then same=$((same + 1)); else differ=$((differ + 1)); echo "# differs: $f"; fi
 done
-check_eq "$same/$differ" "13/0" "same seed: identical files/differing files"
+check_eq "$same/$differ" "15/0" "same seed: identical files/differing files"
 if cmp -s "$T/a/north/usage.jsonl" "$T/c/north/usage.jsonl" ||
-   cmp -s "$T/a/south/shifts.csv" "$T/c/south/shifts.csv"; then
-  not_ok "seed 43 gives the same usage or shifts as seed 42"
+   cmp -s "$T/a/south/shifts.csv" "$T/c/south/shifts.csv" ||
+   cmp -s "$T/a/north/licences.csv" "$T/c/north/licences.csv"; then
+  not_ok "seed 43 gives the same usage, shifts or licences as seed 42"
 else
   ok "another seed gives other data"
 fi
@@ -61,7 +63,7 @@ load_summary "$sum"
 check_grep '^# cadre-gen staff=200 sites=2 from=2025-07-01 to=2026-06-30 seed=42 bad_rows=1$' "$sum" \
   "summary names its arguments"
 for t in $types; do
-  case $t in usage) f=usage.jsonl ;; *) f=$t.csv ;; esac
+  f=$(file_of "$t")
   tot_rows=0 tot_keys=0
   for s in north south; do
     got=$(records "$T/a/$s/$f")
@@ -103,6 +105,7 @@ for s in north south; do
   need "$T/a/$s/absences.csv" staff_id date hours kind
   need "$T/a/$s/ehr.csv" staff_id date scheduled_patient_hours ehr_minutes outside_scheduled_minutes inbox_minutes
   need "$T/a/$s/training.csv" staff_id course completed_date
+  need "$T/a/$s/licences.csv" staff_id tool assigned_date removed_date
 done
 
 # Some of the promised nastiness is really there.
@@ -124,6 +127,11 @@ for h in clinical_translator model_governance_lead data_strategist ethics_stewar
   cat "$T"/a/*/staffing.csv | grep -qi ",$h," && ok "hybrid role $h present" ||
     not_ok "hybrid role $h missing"
 done
+check_grep '^[a-z-]+,[A-Z][0-9]{6},[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2},' "$n/licences.csv" \
+  "licences.csv has a removed seat"
+check_grep '^[a-z-]+,[A-Z][0-9]{6},[0-9]{4}-[0-9]{2}-[0-9]{2},,' "$n/licences.csv" "licences.csv has a seat still assigned"
+check_grep ',"[^"]*,[^"]*"$' "$n/licences.csv" "licences.csv: a quoted assigned_by with a comma"
+check_eq "$(grep -c '^$' "$n/licences.csv")" 1 "licences.csv: one blank line"
 long=$(grep -ho '^"Clinical Decision[^"]*"' "$T"/a/*/training.csv | head -n 1 | tr -d '"')
 check_eq "$(printf '%s' "$long" | wc -c)" 128 "a course name of exactly 128 bytes"
 

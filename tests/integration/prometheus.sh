@@ -122,22 +122,8 @@ type = training_csv
 path = $d/training.csv
 [source seats]
 type = licences_csv
-path = $T/licences-$site.csv
+path = $d/licences.csv
 INI
-  # cadre-gen writes no licences: give the first 40 people of the site's staffing export a
-  # chat-assistant seat from the first day, for the licence panels.
-  python3 - "$d/staffing.csv" > "$T/licences-$site.csv" <<'PY'
-import csv, sys
-rows = csv.reader(open(sys.argv[1], newline="", encoding="utf-8-sig"))
-col = [h.strip().lower() for h in next(rows)].index("staff_id")
-ids = []
-for r in rows:
-    if len(r) > col and r[col].strip() and r[col].strip().lower() not in ids:
-        ids.append(r[col].strip().lower())
-print("staff_id,tool,assigned_date")
-for i in ids[:40]:
-    print("%s,chat-assistant,2025-08-01" % i)
-PY
 done
 cat > "$T/agg.ini" <<INI
 [aggregator]
@@ -180,17 +166,17 @@ end=$((SECONDS + 45))
 while [ "$SECONDS" -lt "$end" ]; do
   curl -s "http://127.0.0.1:$port/metrics" > "$T/metrics.txt"
   done_types=0
-  for ty in usage staffing shifts absences ehr training; do
+  for ty in usage staffing shifts absences ehr training licence; do
     want=$(awk -v t="$ty" '$1 == "total" && $2 == t { sub("valid_keys=", "", $4); print $4 }' \
       "$T/data/summary.txt")
     [ "$(metric "$T/metrics.txt" "cadre_stored_records{type=\"$ty\"}")" = "$want" ] &&
       done_types=$((done_types + 1))
   done
-  [ "$done_types" = 6 ] && break
+  [ "$done_types" = 7 ] && break
   sleep 0.2
 done
-check_eq "$done_types" 6 "record types fully stored"
-[ "$done_types" = 6 ] || { tail -5 "$T"/agent-*.log "$T/agg.log"; t_done; exit 1; }
+check_eq "$done_types" 7 "record types fully stored"
+[ "$done_types" = 7 ] || { tail -5 "$T"/agent-*.log "$T/agg.log"; t_done; exit 1; }
 sleep 2.5  # the refresh after the last batch
 curl -s "http://127.0.0.1:$port/metrics" > "$T/metrics.txt"
 check_eq "$(promtool check metrics < "$T/metrics.txt" 2>&1)" "" "promtool check metrics findings"

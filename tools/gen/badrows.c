@@ -12,6 +12,7 @@
 static const uint8_t variants[NTYPES][BAD_COUNT] = {
     [REC_USAGE] = {3, 3, 4},    [REC_STAFFING] = {2, 4, 5}, [REC_SHIFTS] = {2, 3, 5},
     [REC_ABSENCES] = {1, 2, 5}, [REC_EHR] = {1, 3, 3},      [REC_TRAINING] = {1, 3, 2},
+    [REC_LICENCE] = {2, 3, 4},
 };
 
 static int cmp_slot(const void *a, const void *b)
@@ -35,21 +36,24 @@ void badplan_make(struct badplan *b, const struct world *w, int enabled)
         return;
     size_t cap = (size_t)w->nsites * NTYPES * BAD_COUNT * 3;
     b->slot = xcalloc(cap, sizeof *b->slot);
-    struct rng r = rng_at(w->seed, RP_BAD, 0, 0);
+    /* Licence rows draw from a stream of their own, so the other files' invalid rows stay
+     * where they were before licences.csv existed. */
+    struct rng r0 = rng_at(w->seed, RP_BAD, 0, 0), rl = rng_at(w->seed, RP_BAD, 0, REC_LICENCE);
     for (int s = 0; s < w->nsites; s++) {
         for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++) {
+            struct rng *r = t == REC_LICENCE ? &rl : &r0;
             for (int why = 0; why < BAD_COUNT; why++) {
-                int n = 2 + (int)rng_below(&r, 2);
+                int n = 2 + (int)rng_below(r, 2);
                 for (int k = 0; k < n; k++) {
                     struct badslot *x = &b->slot[b->n++];
                     x->type = (uint8_t)t;
                     x->site = (uint8_t)s;
                     x->reason = (uint8_t)why;
-                    x->variant = (uint8_t)((k + rng_below(&r, 8)) % variants[t][why]);
-                    if (t == REC_STAFFING)
-                        x->at = (int32_t)rng_below(&r, w->nperson);
+                    x->variant = (uint8_t)((k + rng_below(r, 8)) % variants[t][why]);
+                    if (badplan_by_person(t))
+                        x->at = (int32_t)rng_below(r, w->nperson);
                     else
-                        x->at = w->from + (int32_t)rng_below(&r, (uint32_t)(w->to - w->from + 1));
+                        x->at = w->from + (int32_t)rng_below(r, (uint32_t)(w->to - w->from + 1));
                 }
             }
         }
@@ -74,7 +78,9 @@ static size_t bad_text(const struct world *w, const struct badslot *x, struct rn
     const struct person *p = &w->person[rng_below(r, w->nperson)];
     const char *id = p->id, *site = w->site[x->site].name;
     char d[11], d2[11], yr[5];
-    int32_t day = x->type == REC_STAFFING ? w->from - (int32_t)rng_below(r, 1000) : x->at;
+    int32_t day = x->type == REC_STAFFING  ? w->from - (int32_t)rng_below(r, 1000)
+                  : x->type == REC_LICENCE ? w->from + (int32_t)rng_below(r, 300)
+                                           : x->at;
     *fmt_date(d, day) = '\0';
     *fmt_date(d2, day + 30) = '\0';
     memcpy(yr, d, 4);
@@ -200,6 +206,26 @@ static size_t bad_text(const struct world *w, const struct badslot *x, struct rn
         if (v == 0)
             OUT("ai-safety,%s-02-30,%s,\n", yr, id);
         OUT("ai-literacy-101,31/01/%s,%s,\n", yr, id);
+    case REC_LICENCE:
+        if (x->reason == BAD_MALFORMED) {
+            if (v == 0)
+                OUT("chat-assistant,%s,%s\n", id, d);
+            OUT("chat-assistant,%s,%s,,it-servicedesk,E5\n", id, d);
+        }
+        if (x->reason == BAD_MISSING_FIELD) {
+            if (v == 0)
+                OUT("chat-assistant,,%s,,it-servicedesk\n", d);
+            if (v == 1)
+                OUT(",%s,%s,,it-servicedesk\n", id, d);
+            OUT("ambient-scribe,%s,  ,%s,it-servicedesk\n", id, d2);
+        }
+        if (v == 0)
+            OUT("Chat Assistant,%s,%s,,it-servicedesk\n", id, d);
+        if (v == 1)
+            OUT("chat-assistant,%s,%s,%s,it-servicedesk\n", id, d2, d);
+        if (v == 2)
+            OUT("coding-assistant,%s,%s-02-30,,it-servicedesk\n", id, yr);
+        OUT("imaging-triage,%s,31/01/%s,,it-servicedesk\n", id, yr);
     }
 #undef OUT
     return 0;

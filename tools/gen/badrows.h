@@ -9,7 +9,7 @@
 #include "tools/gen/world.h"
 
 /* Where each invalid row goes: a day for the daily files, a person's position for
- * staffing.csv. */
+ * staffing.csv and licences.csv (badplan_by_person()). */
 struct badslot {
     int32_t at;
     uint8_t type, site, reason, variant;
@@ -26,6 +26,13 @@ struct badplan {
  * with badplan_free(). */
 void badplan_make(struct badplan *b, const struct world *w, int enabled);
 void badplan_free(struct badplan *b);
+
+/* Whether the invalid rows of `type` are placed by person (written in person order, not
+ * day by day). */
+static inline int badplan_by_person(int type)
+{
+    return type == REC_STAFFING || type == REC_LICENCE;
+}
 
 /* Writes the rows of `type` planned at or before `at`, in plan order. */
 void badplan_emit(struct badplan *b, struct emit *e, int type, int32_t at);

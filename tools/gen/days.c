@@ -412,7 +412,9 @@ static void training(struct day_run *c, uint32_t i, const struct person *p,
         emit_training(c->e, site, i, id, 7, cp->course, name, cp->day, score, 1);
 }
 
-/* A former employee whose account still works for a couple of weeks. */
+/* A former employee whose account still works for a couple of weeks (if they used chat
+ * before they left: nobody takes up a tool after leaving, and their seat covers these days,
+ * licences.c). */
 static void lingering(struct day_run *c, uint32_t i, const struct person *p, int32_t d,
                       struct rng *r)
 {
@@ -420,8 +422,8 @@ static void lingering(struct day_run *c, uint32_t i, const struct person *p, int
         return;
     for (int k = 0; k < p->nep; k++) {
         const struct episode *ep = &p->ep[k];
-        if (ep->end < d && d - ep->end <= 14) {
-            if (rng_chance(r, 0.05)) {
+        if (ep->end < d && d - ep->end <= LINGER_DAYS) {
+            if (p->adopt[TOOL_CHAT] <= ep->end && rng_chance(r, 0.05)) {
                 const struct zone *z = &c->w->site[ep->site].zone;
                 usage_event(c, i, p, TOOL_CHAT, z, zone_to_utc(z, d, 9 * 3600), 8 * 3600, r);
             }
@@ -688,7 +690,7 @@ void days_run(const struct world *w, struct emit *e, struct badplan *bp, int qui
             ghost_day(c, g, d);
         flush_usage(c);
         for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++)
-            if (t != REC_STAFFING)
+            if (!badplan_by_person(t))
                 badplan_emit(bp, e, t, d);
         if (d == blank_day)
             for (int s = 0; s < w->nsites; s++)

@@ -11,9 +11,10 @@
 const char *const bad_reason_names[BAD_COUNT] = {"malformed", "missing_field", "invalid_value"};
 
 static const char *const file_names[NTYPES] = {
-    [REC_USAGE] = "usage.jsonl", [REC_STAFFING] = "staffing.csv",
-    [REC_SHIFTS] = "shifts.csv", [REC_ABSENCES] = "absences.csv",
-    [REC_EHR] = "ehr.csv",       [REC_TRAINING] = "training.csv",
+    [REC_USAGE] = "usage.jsonl",    [REC_STAFFING] = "staffing.csv",
+    [REC_SHIFTS] = "shifts.csv",    [REC_ABSENCES] = "absences.csv",
+    [REC_EHR] = "ehr.csv",          [REC_TRAINING] = "training.csv",
+    [REC_LICENCE] = "licences.csv",
 };
 
 /* Headers: non-canonical orders, odd spacing and case, unknown columns, a BOM, CRLF. */
@@ -27,6 +28,7 @@ static const char *const headers[NTYPES] = {
                 "inbox_minutes\n",
     [REC_TRAINING] = "\xef\xbb\xbf"
                      "course,completed_date,staff_id,score\n",
+    [REC_LICENCE] = "tool,Staff_ID, Assigned_Date ,removed_date,assigned_by\n",
 };
 
 /* mkdir -p: creates path and any missing parents. */
@@ -212,6 +214,28 @@ void emit_training(struct emit *e, int site, uint32_t who, const char *id, size_
     count_key(e, site, REC_TRAINING, who, (uint64_t)(uint32_t)day << 8 | (unsigned)course, matched);
 }
 
+void emit_licence(struct emit *e, int site, uint32_t who, const char *id, size_t idlen,
+                  const char *tool, int tool_id, int32_t assigned, int32_t removed, const char *by,
+                  int matched)
+{
+    struct out *o = &e->file[site][REC_LICENCE];
+    char *p = out_room(o);
+    p = fmt_csv(p, tool, strlen(tool), 0);
+    *p++ = ',';
+    p = fmt_csv(p, id, idlen, 0);
+    *p++ = ',';
+    p = fmt_date(p, assigned);
+    *p++ = ',';
+    if (removed != DAY_NONE)
+        p = fmt_date(p, removed);
+    *p++ = ',';
+    p = fmt_csv(p, by, strlen(by), 0);
+    *p++ = '\n';
+    out_commit(o, p);
+    count_key(e, site, REC_LICENCE, who, (uint64_t)(uint32_t)assigned << 8 | (unsigned)tool_id,
+              matched);
+}
+
 void emit_usage(struct emit *e, int site, const char *line, size_t len, int matched)
 {
     struct out *o = &e->file[site][REC_USAGE];
@@ -262,7 +286,8 @@ int emit_summary(const struct emit *e, const char *dir, const char *args)
     for (int t = REC_TYPE_MIN; t <= GEN_TYPE_MAX; t++)
         put_line(f, "total", t, &total[t]);
     fprintf(f, "# unmatched valid keys (usage, shifts, absences, ehr: staff not employed on the "
-               "record's day; training: staff with no episode)\n");
+               "record's day; training: staff with no episode; licence: staff employed on none "
+               "of its days)\n");
     for (int s = 0; s <= w->nsites; s++) {
         const char *name = s < w->nsites ? w->site[s].name : "total";
         fprintf(f, "# unmatched %s", name);

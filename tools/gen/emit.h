@@ -11,9 +11,9 @@
 #include "tools/gen/world.h"
 
 #define NTYPES (REC_TYPE_MAX + 1) /* indexed by enum rec_type; 0 unused */
-/* The last type the generator writes: it writes no licences (yet), so the per-type tables
- * and loops of tools/gen stop here. */
-#define GEN_TYPE_MAX REC_TRAINING
+/* The last type the generator writes (every type: the per-type tables and loops of tools/gen
+ * stop here). */
+#define GEN_TYPE_MAX REC_LICENCE
 
 enum bad_reason { BAD_MALFORMED, BAD_MISSING_FIELD, BAD_INVALID_VALUE, BAD_COUNT };
 
@@ -25,7 +25,7 @@ struct tally {
     uint64_t keys; /* distinct valid record keys */
     uint64_t bad[BAD_COUNT];
     uint64_t unmatched; /* of keys: staff not employed on the record's day (training:
-                           staff with no episode at all) */
+                           staff with no episode at all; licence: on none of its days) */
 };
 
 struct emit {
@@ -64,6 +64,11 @@ void emit_ehr(struct emit *e, int site, uint32_t who, const char *id, size_t idl
               int sched_tenths, int ehr_tenths, int outside_tenths, int inbox_tenths, int matched);
 void emit_training(struct emit *e, int site, uint32_t who, const char *id, size_t idlen, int course,
                    const char *course_text, int32_t day, int score, int matched);
+/* A licence row: `tool` as the file spells it (tool_id is its enum tool, for the key),
+ * removed DAY_NONE for a seat still assigned, `by` the unknown assigned_by column. */
+void emit_licence(struct emit *e, int site, uint32_t who, const char *id, size_t idlen,
+                  const char *tool, int tool_id, int32_t assigned, int32_t removed, const char *by,
+                  int matched);
 /* One JSON line, already formatted without its newline. */
 void emit_usage(struct emit *e, int site, const char *line, size_t len, int matched);
 

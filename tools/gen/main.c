@@ -10,6 +10,7 @@
 #include "tools/gen/badrows.h"
 #include "tools/gen/days.h"
 #include "tools/gen/emit.h"
+#include "tools/gen/licences.h"
 #include "tools/gen/staffing.h"
 #include "tools/gen/world.h"
 
@@ -32,6 +33,7 @@ static void usage(FILE *f)
             "usage: cadre-gen --out DIR [options]\n"
             "Writes a synthetic health system's exports, one folder per site:\n"
             "  DIR/<site>/usage.jsonl staffing.csv shifts.csv absences.csv ehr.csv training.csv\n"
+            "             licences.csv\n"
             "and DIR/summary.txt (rows, distinct valid keys and invalid rows per file).\n"
             "The same arguments always give byte-identical files.\n"
             "\n"
@@ -191,6 +193,7 @@ int main(int argc, char **argv)
     rc = emit_open(e, &w, o.out, err, sizeof err);
     if (!rc) {
         staffing_write(&w, e, &bp);
+        licences_write(&w, e, &bp);
         days_run(&w, e, &bp, o.quiet);
     }
     int rc2 = emit_close(e, o.out, rc ? NULL : err, rc ? 0 : sizeof err);

@@ -20,6 +20,7 @@ enum rng_purpose {
     RP_GHOST,     /* usage from ids without an episode */
     RP_BAD,       /* where invalid rows go and what they look like */
     RP_STAFFING,  /* how staffing rows are spelt */
+    RP_LICENCE,   /* a person's or ghost's licences and how their rows are spelt */
 };
 
 static inline uint64_t rng_mix(uint64_t z)

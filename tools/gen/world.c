@@ -470,6 +470,12 @@ static void secondary(struct build *b, struct person *p, struct rng *r)
     insert_ep(p, at, &s);
 }
 
+double world_tool_fit(int tool, const struct episode *e)
+{
+    return tool_role_aff[tool][e->role] / 100.0 * tool_kind_aff[tool][depts[e->dept].kind] / 100.0 *
+           depts[e->dept].adopt / 100.0;
+}
+
 /* Adoption curves: the day a person with threshold u in (0, 1) starts using tool t. */
 static void tools(struct world *w, struct person *p, struct rng *r)
 {
@@ -478,8 +484,7 @@ static void tools(struct world *w, struct person *p, struct rng *r)
         e = &p->ep[0];
     double range = w->to - w->from + 1;
     for (int t = 0; t < TOOL_COUNT; t++) {
-        double aff = tool_role_aff[t][e->role] / 100.0 * tool_kind_aff[t][depts[e->dept].kind] /
-                     100.0 * depts[e->dept].adopt / 100.0;
+        double aff = world_tool_fit(t, e);
         double cap = tool_curve[t].cap * aff;
         if (cap > 0.97)
             cap = 0.97;

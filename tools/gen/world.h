@@ -10,6 +10,7 @@
 #define MAX_STAFF 1000000 /* ids have six digits */
 #define MAX_EP 16         /* episodes per person */
 #define DAY_NONE INT32_MAX
+#define LINGER_DAYS 14 /* a leaver's chat account still works this many days (days.c) */
 
 enum role {
     ROLE_NURSE,
@@ -164,6 +165,11 @@ const struct episode *world_episode_on(const struct person *p, int32_t d);
 /* The site folder of p's record dated d: that of the episode on d, else of the nearest
  * episode in time. */
 int world_site_of(const struct person *p, int32_t d);
+
+/* How well tool t fits someone in episode e: role x department kind x department adoption
+ * factors, 0 when the role or department never uses it (about 1 for a typical user; more in
+ * keen departments). */
+double world_tool_fit(int tool, const struct episode *e);
 
 /* Staff id prefix of a role: N nurses, P physicians, R pharmacists, ... */
 char world_role_prefix(int role);
