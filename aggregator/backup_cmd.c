@@ -43,8 +43,13 @@ static void usage(FILE *f)
             "be made, 74 read or write error, 78 bad configuration.\n");
 }
 
+/* Designated, so that a family added to enum store_cf without a name here shows as a
+ * NULL in review rather than shifting every name after it. */
 static const char *const family_names[CF_COUNT] = {
-    "meta", "usage", "staffing", "shifts", "absences", "ehr", "training", "batches", "owners",
+    [CF_META] = "meta",         [CF_USAGE] = "usage",       [CF_STAFFING] = "staffing",
+    [CF_SHIFTS] = "shifts",     [CF_ABSENCES] = "absences", [CF_EHR] = "ehr",
+    [CF_TRAINING] = "training", [CF_LICENCE] = "licence",   [CF_BATCHES] = "batches",
+    [CF_OWNERS] = "owners",
 };
 
 /* Copies every key of every family of src into dst. 0 or -EIO. */
@@ -79,8 +84,8 @@ static int copy_all(struct store *src, struct store *dst, uint64_t *total)
         store_iter_free(it);
         if (rc)
             return -EIO;
-        log_info("backup: %-8s %12llu keys, %llu bytes", family_names[cf], (unsigned long long)n,
-                 (unsigned long long)bytes);
+        log_info("backup: %-8s %12llu keys, %llu bytes", family_names[cf] ? family_names[cf] : "?",
+                 (unsigned long long)n, (unsigned long long)bytes);
         *total += n;
     }
     return 0;

@@ -82,9 +82,7 @@ port3=$(free_port)
 agg_ini "$T/r2.ini" "$port3" "$T/bk2"
 t_bg "$T/r2.log" "$BIN/cadre-aggregator" --config "$T/r2.ini"
 wait_http "http://127.0.0.1:$port3/healthz" || exit 1
-# (Not licence yet: the backup log names the families meta..training, batches and owners by
-# position and has no name for the licence family, so its line is mislabelled.)
-for t in usage staffing shifts absences ehr training; do
+for t in usage staffing shifts absences ehr training licence; do
   keys=$(awk -v t="$t" '$4 == "backup:" && $5 == t { print $6 }' "$T/bk2.log")
   got=$(per_type "$port3" | awk -v t="$t" -F'[ "]' '$2 == t { print $NF }')
   check_eq "$got" "${keys:-missing}" "second backup: $t counter = keys copied"
