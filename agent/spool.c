@@ -66,6 +66,7 @@ struct spool {
     uint32_t peek_nrec;
     bool peek_dropped, have_peek;
     int64_t synced_ms; /* monotonic time of the last sync (SPOOL_FSYNC_INTERVAL) */
+    bool state_stale;  /* acks moved head past the state file's (spool_done) */
 };
 
 static int64_t mono_ms(void)
@@ -172,7 +173,10 @@ static int save_state(struct spool *sp)
     be_put_u64(b, sp->head);
     be_put_u64(b + 8, sp->next_seq);
     be_put_u64(b + 16, sp->dropped_records);
-    return ckpt_write(sp->dir, "state", b, sizeof b, sp->o.fsync == SPOOL_FSYNC_ALWAYS);
+    int rc = ckpt_write(sp->dir, "state", b, sizeof b, sp->o.fsync == SPOOL_FSYNC_ALWAYS);
+    if (!rc)
+        sp->state_stale = false;
+    return rc;
 }
 
 static int pread_all(int fd, void *buf, size_t n, uint64_t off)
@@ -302,6 +306,8 @@ void spool_close(struct spool *sp)
         if (rc)
             log_error("spool: cannot save the dropped count: %s", strerror(-rc));
     }
+    if (sp->state_stale) /* a clean stop sends no acked batch again */
+        save_state(sp);
     if (sp->o.fsync != SPOOL_FSYNC_NEVER)
         sync_dirty(sp);
     for (size_t i = 0; i < sp->nsegs; i++)
@@ -573,11 +579,17 @@ int spool_done(struct spool *sp, uint64_t seq)
         goto out;
     }
     pop_oldest(sp);
-    /* Segments whose batches are all acked go even when the state cannot be saved (a full
-     * disk): they hold nothing to send, and removing them is what frees the space. After
-     * a crash the older persisted head only means batches that are gone are not looked
-     * for. */
-    rc = save_state(sp);
+    /* The head an ack moves is saved when it lets a segment go, and at close. After a
+     * crash the older head only means some acked batches are sent again, which the
+     * aggregator recognises as duplicates; saving (two syncs) at every ack cost more than
+     * the sending itself. It must be saved before a segment is removed, so a restart never
+     * takes next_seq from a state older than the segments it no longer finds and reuses a
+     * seq. Segments whose batches are all acked go even when the state cannot be saved (a
+     * full disk): they hold nothing to send, and removing them is what frees the space;
+     * the older persisted head then only means batches that are gone are not looked for. */
+    sp->state_stale = true;
+    if (sp->nsegs && sp->segs[0].last_seq < sp->head)
+        rc = save_state(sp);
     drop_done_segments(sp);
 out:
     pthread_mutex_unlock(&sp->mu);
