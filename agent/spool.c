@@ -48,6 +48,8 @@ struct entry {
 
 struct spool {
     pthread_mutex_t mu;
+    pthread_mutex_t append_mu; /* one append at a time; taken before mu */
+    bool appending;            /* an append syncs its segment with mu released: keep that segment */
     char *dir;
     struct spool_opts o;
     struct seg *segs; /* by segment number; the last one takes appends */
@@ -278,7 +280,8 @@ static int cmp_u64(const void *a, const void *b)
 static void drop_done_segments(struct spool *sp)
 {
     size_t k = 0;
-    while (k < sp->nsegs && sp->segs[k].last_seq < sp->head) {
+    while (k < sp->nsegs && sp->segs[k].last_seq < sp->head &&
+           !(sp->appending && k == sp->nsegs - 1)) {
         char path[4096];
         seg_path(sp, sp->segs[k].no, path, sizeof path);
         close(sp->segs[k].fd);
@@ -313,6 +316,7 @@ void spool_close(struct spool *sp)
     for (size_t i = 0; i < sp->nsegs; i++)
         close(sp->segs[i].fd);
     pthread_mutex_destroy(&sp->mu);
+    pthread_mutex_destroy(&sp->append_mu);
     xfree(sp->segs);
     xfree(sp->ents);
     xfree(sp->dir);
@@ -323,6 +327,7 @@ int spool_open(struct spool **out, const char *dir, const struct spool_opts *opt
 {
     struct spool *sp = xcalloc(1, sizeof *sp);
     pthread_mutex_init(&sp->mu, NULL);
+    pthread_mutex_init(&sp->append_mu, NULL);
     sp->dir = xstrdup(dir);
     sp->o = *opts;
     if (!sp->o.segment_bytes)
@@ -442,6 +447,33 @@ static int new_segment(struct spool *sp)
     return 0;
 }
 
+/* fsync = always: syncs the segment *gp just written with mu released, so the sender and
+ * the readers do not wait for the disk (the entry is not in the spool's list yet, and
+ * drop_done_segments keeps the segment meanwhile). mu held on entry and on return; *gp
+ * is looked up again. Falls back to syncing under the lock when the descriptor cannot be
+ * duplicated. 0 or -errno. */
+static int sync_appended(struct spool *sp, struct seg **gp)
+{
+    uint64_t no = (*gp)->no;
+    int fd = dup((*gp)->fd);
+    if (fd < 0)
+        return sync_dirty(sp);
+    sp->appending = true;
+    pthread_mutex_unlock(&sp->mu);
+    int rc = fdatasync(fd) ? -errno : 0;
+    close(fd);
+    pthread_mutex_lock(&sp->mu);
+    sp->appending = false;
+    *gp = find_seg(sp, no);
+    if (!rc)
+        (*gp)->dirty = false;
+    for (size_t i = 0; !rc && i < sp->nsegs; i++) /* one an earlier failure left */
+        if (sp->segs[i].dirty)
+            rc = sync_dirty(sp);
+    sp->synced_ms = mono_ms();
+    return rc;
+}
+
 int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nrec, uint64_t *seq)
 {
     if (len > MAX_ENTRY - PAYLOAD_HEAD)
@@ -449,6 +481,7 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     uint32_t plen = (uint32_t)(len + PAYLOAD_HEAD);
     uint8_t *buf = xmalloc(ENTRY_HEAD + plen);
     int rc = 0;
+    pthread_mutex_lock(&sp->append_mu);
     pthread_mutex_lock(&sp->mu);
     uint64_t dropped_now = 0, dropped_batches_now = 0;
     bool popped = false;
@@ -491,7 +524,7 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     if (!rc) {
         g->dirty = true;
         if (sp->o.fsync == SPOOL_FSYNC_ALWAYS)
-            rc = sync_dirty(sp);
+            rc = sync_appended(sp, &g);
     }
     if (rc) {
         if (ftruncate(g->fd, (off_t)g->size))
@@ -516,6 +549,7 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     }
 out:
     pthread_mutex_unlock(&sp->mu);
+    pthread_mutex_unlock(&sp->append_mu);
     xfree(buf);
     return rc;
 }
