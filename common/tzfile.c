@@ -334,19 +334,19 @@ int32_t tz_offset_at(const struct tzinfo *z, int64_t t)
 
 int tz_from_local(const struct tzinfo *z, int64_t local, int64_t *t, int32_t *off)
 {
-    /* Offsets change at most once within a day either side in real zones: the candidates
-     * are the offsets in force around the wall time, each checked against itself. */
-    int32_t cand[3] = {tz_offset_at(z, local - DAY), tz_offset_at(z, local),
-                       tz_offset_at(z, local + DAY)};
+    /* The wall time occurs at local - o exactly when offset o is in force then. Every
+     * offset the zone can give is tried (its types, then the footer rule's two; an unset
+     * one is 0 and harmless, as each is checked against itself), so gaps and overlaps are
+     * found however close together: the offsets around the wall time are not enough when
+     * a rule keeps one offset for less than a day (EST5EDT,0/0,J365/5). */
     bool found = false;
-    for (int i = 0; i < 3; i++) {
-        int64_t u = local - cand[i];
-        if (tz_offset_at(z, u) != cand[i])
+    for (size_t i = 0; i < z->ntypes + 2; i++) {
+        int32_t o = i < z->ntypes ? z->off[i] : i == z->ntypes ? z->std_off : z->dst_off;
+        int64_t u = local - o;
+        if ((found && u >= *t) || tz_offset_at(z, u) != o)
             continue;
-        if (!found || u < *t) {
-            *t = u;
-            *off = cand[i];
-        }
+        *t = u;
+        *off = o;
         found = true;
     }
     return found ? 0 : -ENOENT;
