@@ -427,6 +427,13 @@ int csvmap_build(const struct csv_type *t, const char *tname, const char *sname,
         if (!csvmap_is_key(k->key))
             continue;
         any = true;
+        for (size_t j = 0; j < i; j++) /* the config loader refuses these too */
+            if (strcmp(kv[j].key, k->key) == 0) {
+                rc = fail(&w, k, "given twice (first on line %d)", kv[j].line);
+                break;
+            }
+        if (rc)
+            break;
         bool off;
         if (strcmp(k->key, "columns") == 0) {
             rc = parse_columns(m, &w, k);

@@ -298,6 +298,10 @@ static void test_format_errors(void **state)
             CFG ":3: [source hr] date_format: must be printable ASCII");
     refused(f, "staffing_csv", LINES("date_format = "),
             CFG ":3: [source hr] date_format: must be a strptime pattern of 1 to 127 bytes");
+    /* A key given twice (the config loader refuses it first; csvmap_build on its own must
+     * not keep one and leak the other). */
+    refused(f, "staffing_csv", LINES("date_format = %Y", "date_format = %m"),
+            CFG ":4: [source hr] date_format: given twice (first on line 3)");
     char lines[1][160];
     snprintf(lines[0], sizeof lines[0], "date_format = %0128d", 0); /* 128 bytes */
     refused(f, "staffing_csv", (const char *const[]){lines[0]}, 1,
