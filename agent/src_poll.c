@@ -495,7 +495,7 @@ static void state_load(struct poll_src *ps, const struct source_env *env)
     for (size_t i = 0; i < napps; i++) {
         const uint8_t *p;
         size_t l = ckpt_get_bytes(&in, &p);
-        if (in.bad || !l || l > APIPAGE_APP_MAX)
+        if (in.bad || l > APIPAGE_APP_MAX)
             goto bad;
         ps->apps[ps->napps++] = xstrndup((const char *)p, l);
     }

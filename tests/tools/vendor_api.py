@@ -163,7 +163,7 @@ def m365_view(data, d):
 
 class State:
     def __init__(self, a, data):
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.data = data
         self.today = data["start"]
         self.client_id = a.client_id
@@ -285,7 +285,8 @@ class Handler(BaseHTTPRequestHandler):
         host = "http://127.0.0.1:%d" % self.server.server_address[1]
         if u.path == "/_control/stats":
             with st.lock:
-                return self.reply(200, st.stats)
+                snapshot = json.dumps(st.stats)
+            return self.reply(200, snapshot)
         if u.path.startswith("/graph/v1.0/copilot/reports/getMicrosoft365CopilotUsageUserDetail("):
             auth = self.headers.get("Authorization", "")
             tok = auth[7:] if auth.startswith("Bearer ") else ""
