@@ -118,6 +118,22 @@ def in_span(d, s, e):
     return s <= d and (e is None or d <= e)
 
 
+_views = {}
+
+
+def cached(fn):
+    """A view is computed once per (data, day): a page of a 50,000-seat listing is a slice."""
+    def view(data, d):
+        k = (fn.__name__, id(data), d)
+        if k not in _views:
+            if len(_views) > 8:
+                _views.clear()
+            _views[k] = fn(data, d)
+        return _views[k]
+    return view
+
+
+@cached
 def github_view(data, d):
     """The seats listed on day d (ISO), in a stable order."""
     out = []
@@ -141,6 +157,7 @@ def github_view(data, d):
     return out
 
 
+@cached
 def m365_view(data, d):
     rows = []
     for u in data["m365"]:
