@@ -68,9 +68,9 @@ static int gh_fetch(struct poll_src *ps)
     char version[96];
     snprintf(version, sizeof version, "X-GitHub-Api-Version: %s", ps->o->api_version);
     const char *const headers[] = {accept, version, NULL};
-    size_t n = strlen(ps->o->base_url) + strlen(ps->o->org) + 64;
+    size_t n = strlen(ps->base_url) + strlen(ps->o->org) + 64;
     char *url = xmalloc(n);
-    snprintf(url, n, "%s/orgs/%s/copilot/billing/seats?per_page=%d", ps->o->base_url, ps->o->org,
+    snprintf(url, n, "%s/orgs/%s/copilot/billing/seats?per_page=%d", ps->base_url, ps->o->org,
              PER_PAGE);
     unsigned pages = 0;
     int rc = 0;
@@ -91,7 +91,7 @@ static int gh_fetch(struct poll_src *ps)
             rc = -1;
         } else if (next && pages >= (unsigned)ps->o->max_pages) {
             rc = poll_next_page(ps, &pages, next);
-        } else if (next && !apipage_same_origin(ps->o->base_url, next)) {
+        } else if (next && !apipage_same_origin(ps->base_url, next)) {
             rc = poll_next_page(ps, &pages, next);
         } else if (next && r.ratelimit_remaining == 0 && r.ratelimit_reset > 0) {
             int64_t wait = r.ratelimit_reset - (int64_t)time(NULL) + 1;
@@ -119,6 +119,7 @@ static int gh_fetch(struct poll_src *ps)
 
 static const struct poll_vendor github = {
     .tool = "github-copilot",
+    .base_url = "https://api.github.com",
     .per_app = false,
     .assigned_from_api = true,
     .open = gh_open,
@@ -128,8 +129,9 @@ static const struct poll_vendor github = {
 };
 
 static const struct opt gh_config[] = {
-    {"base_url", OPT_URL, "https://api.github.com", PO(base_url), 0, 0, false,
-     .help = "the REST API's root (GitHub Enterprise Server: https://HOST/api/v3)"},
+    {"base_url", OPT_URL, NULL, PO(base_url), 0, 0, false,
+     .help = "the REST API's root (default https://api.github.com; GitHub Enterprise "
+             "Server: https://HOST/api/v3)"},
     {"org", OPT_NONEMPTY, NULL, PO(org), 0, 0, true, .help = "the organisation's login"},
     {"token_file", OPT_NONEMPTY, NULL, PO(token_file), 0, 0, true,
      .help = "bearer token (manage_billing:copilot or read:org) on its first line, mode 600"},

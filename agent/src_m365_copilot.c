@@ -10,6 +10,8 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
+#define GRAPH_SCOPE "https://graph.microsoft.com/.default"
+
 struct m365 {
     char *secret;
     char *auth;            /* "Authorization: Bearer TOKEN"; NULL: none yet */
@@ -48,7 +50,7 @@ static int fetch_token(struct poll_src *ps, struct m365 *m)
     char *form = NULL;
     api_form_add(&form, "client_id", ps->o->client_id);
     api_form_add(&form, "client_secret", m->secret);
-    api_form_add(&form, "scope", ps->o->scope);
+    api_form_add(&form, "scope", ps->o->scope ? ps->o->scope : GRAPH_SCOPE);
     api_form_add(&form, "grant_type", "client_credentials");
     struct api_resp r;
     int rc = api_post_form(ps->http, ps->o->token_url, form, &r);
@@ -98,12 +100,12 @@ static const char *m365_auth(struct poll_src *ps, bool renew)
 static int m365_fetch(struct poll_src *ps)
 {
     const char *const headers[] = {"Accept: application/json", NULL};
-    size_t n = strlen(ps->o->base_url) + strlen(ps->o->period) + 128;
+    size_t n = strlen(ps->base_url) + strlen(ps->o->period) + 128;
     char *url = xmalloc(n);
     snprintf(url, n,
              "%s/copilot/reports/getMicrosoft365CopilotUsageUserDetail(period='%s')"
              "?$format=application/json",
-             ps->o->base_url, ps->o->period);
+             ps->base_url, ps->o->period);
     unsigned pages = 0;
     int rc = 0;
     int32_t date_day = POLL_NO_DAY;
@@ -120,7 +122,7 @@ static int m365_fetch(struct poll_src *ps)
             poll_fail(ps, SRC_ERR_BAD_RESPONSE, -1, "page %u is not the documented JSON", pages);
             rc = -1;
         } else if (next && (pages >= (unsigned)ps->o->max_pages ||
-                            !apipage_same_origin(ps->o->base_url, next))) {
+                            !apipage_same_origin(ps->base_url, next))) {
             rc = poll_next_page(ps, &pages, next);
         }
         api_resp_free(&r);
@@ -138,6 +140,7 @@ static int m365_fetch(struct poll_src *ps)
 
 static const struct poll_vendor m365 = {
     .tool = "m365-copilot",
+    .base_url = "https://graph.microsoft.com/v1.0",
     .per_app = true,
     .assigned_from_api = false,
     .open = m365_open,
@@ -147,16 +150,17 @@ static const struct poll_vendor m365 = {
 };
 
 static const struct opt m365_config[] = {
-    {"base_url", OPT_URL, "https://graph.microsoft.com/v1.0", PO(base_url), 0, 0, false,
-     .help = "Microsoft Graph's root, with the version"},
+    {"base_url", OPT_URL, NULL, PO(base_url), 0, 0, false,
+     .help = "Microsoft Graph's root with its version (default https://graph.microsoft.com/v1.0)"},
     {"token_url", OPT_URL, NULL, PO(token_url), 0, 0, true,
-     .help = "https://login.microsoftonline.com/TENANT_ID/oauth2/v2.0/token"},
+     .help = "the tenant's OAuth 2.0 token endpoint: login.microsoftonline.com, then "
+             "/TENANT_ID/oauth2/v2.0/token"},
     {"client_id", OPT_NONEMPTY, NULL, PO(client_id), 0, 0, true,
      .help = "the app registration's application (client) id"},
     {"client_secret_file", OPT_NONEMPTY, NULL, PO(client_secret_file), 0, 0, true,
      .help = "the client secret on its first line, mode 600"},
-    {"scope", OPT_NONEMPTY, "https://graph.microsoft.com/.default", PO(scope), 0, 0, false,
-     .help = "the token's scope"},
+    {"scope", OPT_NONEMPTY, NULL, PO(scope), 0, 0, false,
+     .help = "the token's scope (default " GRAPH_SCOPE ")"},
     {"period", OPT_NONEMPTY, "D7", PO(period), 0, 0, false,
      .help = "report period: D7, D30, D90, D180 or ALL"},
     POLL_COMMON_ROWS,

@@ -284,7 +284,7 @@ int poll_take(void *ud, const struct apipage_item *it)
 
 int poll_next_page(struct poll_src *ps, unsigned *pages, const char *next)
 {
-    if (next && !apipage_same_origin(ps->o->base_url, next)) {
+    if (next && !apipage_same_origin(ps->base_url, next)) {
         poll_fail(ps, SRC_ERR_BAD_RESPONSE, -1,
                   "page %u: the next link leaves base_url's origin; not followed", *pages);
         return -1;
@@ -666,13 +666,14 @@ static int merge_one(struct poll_src *ps, const struct poll_entry *s, const stru
         t->removals++;
         return 0;
     }
-    if (s)
+    if (s) {
         *out = *s;
-    else
-        memset(out, 0, sizeof *out), out->assigned = out->last_seen = NO_DAY;
-    if (!s)
+    } else {
+        memset(out, 0, sizeof *out);
+        out->assigned = out->last_seen = NO_DAY;
         for (int k = 0; k < APIPAGE_MAX_APPS; k++)
             out->day[k] = NO_DAY;
+    }
     memcpy(out->acct, c->acct, STAFF_KEY_LEN);
     out->ts0 = 0;
     bool licensed = s && (s->flags & E_LICENSED);
@@ -758,6 +759,7 @@ int src_poll_init(void **ctx, const struct poll_vendor *v, const struct source_o
     struct poll_src *ps = xcalloc(1, sizeof *ps);
     ps->v = v;
     ps->o = &opts->poll;
+    ps->base_url = opts->poll.base_url ? opts->poll.base_url : v->base_url;
     ps->env = env;
     ps->fail_err = -1;
     snprintf(ps->ckpt_name, sizeof ps->ckpt_name, "%s.api.ckpt", env->name);

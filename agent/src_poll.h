@@ -29,6 +29,7 @@ struct poll_map;
 
 struct poll_vendor {
     const char *tool;       /* "m365-copilot": usage tool is tool.<app>; licence tool */
+    const char *base_url;   /* the default of the base_url key */
     bool per_app;           /* usage tools name the app */
     bool assigned_from_api; /* licences start on the item's assigned day (seat created_at) */
     /* Reads the secrets at start (and SIGHUP): 0 or -errno after logging. */
@@ -44,6 +45,7 @@ struct poll_vendor {
 struct poll_src {
     const struct poll_vendor *v;
     const struct source_poll_opts *o; /* the instance's options (the config outlives it) */
+    const char *base_url;             /* o->base_url, or the vendor's default */
     const struct source_env *env;     /* of the poll in progress */
     void *vd;                         /* the vendor's data */
     struct api_client *http;
