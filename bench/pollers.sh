@@ -16,7 +16,8 @@ gpage=${BENCH_GRAPH_PAGE:-1000}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cadre-bench-poll.XXXXXX")
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  set +e
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
