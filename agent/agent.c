@@ -436,13 +436,28 @@ static void render_metrics(void *ud, struct sbuf *out)
                         a->src[i].name, source_reason_name(r),
                         (unsigned long long)atomic_load(&a->src[i].stats.rejected[r]));
     sbuf_adds(out, "# HELP cadre_agent_source_errors_total Files a source matched but could not "
-                   "read, by reason.\n"
+                   "read, or polls of an API that failed, by reason.\n"
                    "# TYPE cadre_agent_source_errors_total counter\n");
     for (size_t i = 0; i < a->nsrc; i++)
         for (int r = 0; r < SRC_NERRORS; r++)
             sbuf_printf(out, "cadre_agent_source_errors_total{source=\"%s\",reason=\"%s\"} %llu\n",
                         a->src[i].name, source_error_name(r),
                         (unsigned long long)atomic_load(&a->src[i].stats.errors[r]));
+    bool pollers = false;
+    for (size_t i = 0; i < a->nsrc; i++)
+        pollers |= a->src[i].stats.polls_api;
+    if (pollers)
+        sbuf_adds(out, "# HELP cadre_agent_source_last_poll_success_timestamp_seconds When an "
+                       "API poller last read every page of its API and handed the records on "
+                       "(0: never).\n"
+                       "# TYPE cadre_agent_source_last_poll_success_timestamp_seconds gauge\n");
+    for (size_t i = 0; i < a->nsrc; i++)
+        if (a->src[i].stats.polls_api)
+            sbuf_printf(out,
+                        "cadre_agent_source_last_poll_success_timestamp_seconds{source=\"%s\"} "
+                        "%.3f\n",
+                        a->src[i].name,
+                        (double)atomic_load(&a->src[i].stats.last_poll_ok_us) / 1e6);
     pthread_mutex_unlock(&a->mu);
     struct spool_stats st = {0};
     if (a->spool)

@@ -315,6 +315,14 @@ int agent_config_check_files(const struct agent_config *cfg, char *err, size_t e
         (cfg->tls_cert_file && check_readable("tls_cert_file", cfg->tls_cert_file, err, errlen)) ||
         (cfg->tls_key_file && check_readable("tls_key_file", cfg->tls_key_file, err, errlen)))
         return -EINVAL;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        const struct agent_source_conf *s = &cfg->sources[i];
+        char why[512];
+        if (s->type->check && s->type->check(&s->opts, why, sizeof why)) {
+            snprintf(err, errlen, "[source %s] %s", s->name, why);
+            return -EINVAL;
+        }
+    }
     return 0;
 }
 

@@ -87,7 +87,8 @@ static int run_once(struct agent *a, const sigset_t *set, int64_t timeout_s)
         }
     }
     if (rc) {
-        log_error("--once: a source could not spool its records; they are read again next time");
+        log_error("--once: a source could not finish its poll (an API failed or its records could "
+                  "not be spooled); what it did not ship is read again next time");
         return EXIT_TEMPFAIL;
     }
     return 0;

@@ -14,8 +14,11 @@
 #include "common/xalloc.h"
 
 const struct source_type *const source_types[] = {
-    &source_usage_jsonl, &source_staffing_csv, &source_shifts_csv,   &source_absences_csv,
-    &source_ehr_csv,     &source_training_csv, &source_licences_csv, NULL,
+    &source_usage_jsonl,    &source_staffing_csv,
+    &source_shifts_csv,     &source_absences_csv,
+    &source_ehr_csv,        &source_training_csv,
+    &source_licences_csv,   &source_m365_copilot,
+    &source_github_copilot, NULL,
 };
 
 const struct source_type *source_type_find(const char *name)
@@ -28,7 +31,8 @@ const struct source_type *source_type_find(const char *name)
 
 const char *source_reason_name(int reason)
 {
-    static const char *const names[SRC_NREASONS] = {"malformed", "missing_field", "invalid_value"};
+    static const char *const names[SRC_NREASONS] = {"malformed", "missing_field", "invalid_value",
+                                                    "unmapped_account"};
     return reason >= 0 && reason < SRC_NREASONS ? names[reason] : "unknown";
 }
 
@@ -82,7 +86,9 @@ void source_reject(const struct source_env *env, unsigned long line, int reason,
 
 const char *source_error_name(int error)
 {
-    static const char *const names[SRC_NERRORS] = {"unreadable", "not_a_file"};
+    static const char *const names[SRC_NERRORS] = {
+        "unreadable",   "not_a_file", "http_client_error", "unauthorized", "rate_limited",
+        "server_error", "network",    "bad_response",      "secret"};
     return error >= 0 && error < SRC_NERRORS ? names[error] : "unknown";
 }
 

@@ -17,10 +17,32 @@ struct csv_type;
 struct csvmap;
 
 /* Why a row or line is rejected (docs/agent.md), as counted and logged. */
-enum source_reason { SRC_MALFORMED, SRC_MISSING_FIELD, SRC_INVALID_VALUE, SRC_NREASONS };
+enum source_reason {
+    SRC_MALFORMED,
+    SRC_MISSING_FIELD,
+    SRC_INVALID_VALUE,
+    SRC_UNMAPPED_ACCOUNT, /* API pollers: an account with no staff id (docs/sources.md) */
+    SRC_NREASONS
+};
 
-/* "malformed", "missing_field", "invalid_value". */
+/* "malformed", "missing_field", "invalid_value", "unmapped_account". */
 const char *source_reason_name(int reason);
+
+/* The keys of the API pollers (m365_copilot, github_copilot; docs/sources.md). */
+struct source_poll_opts {
+    char *base_url;           /* the API's root, without a trailing '/' */
+    char *token_url;          /* m365: OAuth 2.0 token endpoint */
+    char *client_id, *scope;  /* m365: client credentials */
+    char *client_secret_file; /* m365: the client secret on its first line, mode 600 */
+    char *token_file;         /* github: the bearer token on its first line, mode 600 */
+    char *org;                /* github: organisation */
+    char *api_version;        /* github: X-GitHub-Api-Version */
+    char *period;             /* m365: report period (D7, D30, ...) */
+    char *account_map;        /* CSV account,staff_id */
+    int account_id;           /* enum poll_account_id: how an account names its staff id */
+    int64_t poll_interval_s, timeout_s, max_pages, retry_wait_max_s;
+    uint64_t max_page_bytes;
+};
 
 /* Options of a [source NAME] section besides `type`. Each type's table (rows of
  * common/opttab.h with offsets into this struct) says which apply. */
@@ -29,13 +51,28 @@ struct source_opts {
     bool authoritative; /* CSV: ship tombstones for keys gone from the snapshot */
     struct csvmap *map; /* CSV: how a vendor export maps onto the type (csvmap.h); NULL:
                            canonical. Built by the config loader, which frees it */
+    struct source_poll_opts poll; /* API pollers only */
 };
 
 /* Counters of one source instance, read by the self-metrics endpoint (any thread). */
 /* Why a source could not read something it was pointed at (not a row's fault). */
-enum source_error { SRC_ERR_UNREADABLE, SRC_ERR_NOT_A_FILE, SRC_NERRORS };
+enum source_error {
+    SRC_ERR_UNREADABLE,
+    SRC_ERR_NOT_A_FILE,
+    /* API pollers: why a poll failed (docs/sources.md) */
+    SRC_ERR_HTTP_CLIENT,  /* a 4xx other than 401, 403, 429: the source waits for its next poll */
+    SRC_ERR_AUTH,         /* 401 or 403 (after a new token), or the token endpoint refused */
+    SRC_ERR_RATE_LIMITED, /* 429, 503 or an exhausted rate limit, past what a poll waits */
+    SRC_ERR_SERVER,       /* other 5xx */
+    SRC_ERR_NETWORK,      /* connection failed or timed out */
+    SRC_ERR_BAD_RESPONSE, /* not the documented JSON, a bad next link, too big, too many pages */
+    SRC_ERR_SECRET,       /* the secret or token file cannot be read */
+    SRC_NERRORS
+};
 
-/* "unreadable", "not_a_file": the reason label of cadre_agent_source_errors_total. */
+/* "unreadable", "not_a_file", "http_client_error", "unauthorized", "rate_limited",
+ * "server_error", "network", "bad_response", "secret": the reason label of
+ * cadre_agent_source_errors_total. */
 const char *source_error_name(int error);
 
 struct source_stats {
@@ -48,6 +85,8 @@ struct source_stats {
     long long reject_window_s;       /* monotonic second the current minute began (0: none) */
     unsigned reject_logged;          /* rows logged one by one in it */
     unsigned long long reject_quiet; /* rows rejected in it and not logged one by one */
+    bool polls_api;                  /* an API poller: has a last-success gauge */
+    atomic_llong last_poll_ok_us;    /* wall clock of its last complete poll; 0 = none */
 };
 #define SOURCE_REJECT_LOG_MAX 10
 
@@ -85,6 +124,10 @@ struct source_type {
     void (*fini)(void *ctx);
     const struct opt *config;   /* its keys; terminated by a row with key NULL */
     const struct csv_type *csv; /* a CSV type: its columns (vendor mappings apply) */
+    /* Optional: checks what the keys name without contacting anything (--check and
+     * before init): keys that go together, secret files and their modes. 0, or -EINVAL
+     * with a message in err that never quotes a secret. */
+    int (*check)(const struct source_opts *opts, char *err, size_t errlen);
 };
 
 /* Looks a type up by name; NULL when unknown. */
@@ -120,5 +163,7 @@ extern const struct source_type source_absences_csv;
 extern const struct source_type source_ehr_csv;
 extern const struct source_type source_training_csv;
 extern const struct source_type source_licences_csv;
+extern const struct source_type source_m365_copilot;
+extern const struct source_type source_github_copilot;
 
 #endif

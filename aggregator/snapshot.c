@@ -46,6 +46,10 @@ void snapshot_resolve_params(struct kpi_params *p)
 
 struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params *params)
 {
+    /* Batches stored but not yet applied to the model are applied first; the refresh's
+     * duration is its own work, not that wait (after a long delivery the model thread may
+     * be seconds behind the store). */
+    kpi_model_sync(model);
     double t0 = mono_seconds();
     struct snapshot *s = xcalloc(1, sizeof *s);
     s->params = *params;

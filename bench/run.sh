@@ -154,6 +154,10 @@ done
 col_median() { # FILE KEY KEYCOL COL: median of column COL over rows whose KEYCOL is KEY
   awk -v k="$2" -v kc="$3" -v c="$4" '$kc == k { print $c }' "$1" | median
 }
+# The API pollers against the stand-in vendor server (bench/pollers.sh).
+say "API pollers"
+BIN="$BIN" bash bench/pollers.sh > "$tmp/pollers.md"
+
 {
   echo "# Benchmarks"
   echo
@@ -210,6 +214,7 @@ col_median() { # FILE KEY KEYCOL COL: median of column COL over rows whose KEYCO
     echo "| $type | $recs | $(col_median "$tmp/src" "$type" 1 3) s | $cpu s | $(awk -v c="$cpu" -v n="$recs" 'BEGIN { printf "%.2f", n ? c / n * 1e6 : 0 }') µs | $(mb "$(col_median "$tmp/src" "$type" 1 6)") MB | $(col_median "$tmp/src" "$type" 1 7) s |"
   done
   echo
+  cat "$tmp/pollers.md"
   cat bench/history.md
 } > "$out"
 say "wrote $out"

@@ -152,7 +152,8 @@ static void test_errors(void **state)
     snprintf(line200, sizeof line200, "tls_ca_file = /%0185d\n", 0); /* 14 + 1 + 185 = 200 */
     snprintf(line201, sizeof line201, "tls_ca_file = /%0186d\n", 0);
     static const char *const src_types =
-        "usage_jsonl staffing_csv shifts_csv absences_csv ehr_csv training_csv licences_csv";
+        "usage_jsonl staffing_csv shifts_csv absences_csv ehr_csv training_csv licences_csv "
+        "m365_copilot github_copilot";
     struct {
         const char *extra; /* after BASE, from line 7 */
         const char *msg;   /* after "PATH" ("%s" = the source types); a [source] is
