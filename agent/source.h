@@ -47,10 +47,10 @@ struct source_poll_opts {
 /* Options of a [source NAME] section besides `type`. Each type's table (rows of
  * common/opttab.h with offsets into this struct) says which apply. */
 struct source_opts {
-    char *path;         /* glob */
-    bool authoritative; /* CSV: ship tombstones for keys gone from the snapshot */
-    struct csvmap *map; /* CSV: how a vendor export maps onto the type (csvmap.h); NULL:
-                           canonical. Built by the config loader, which frees it */
+    char *path;                   /* glob */
+    bool authoritative;           /* CSV: ship tombstones for keys gone from the snapshot */
+    struct csvmap *map;           /* CSV: how a vendor export maps onto the type (csvmap.h); NULL:
+                                     canonical. Built by the config loader, which frees it */
     struct source_poll_opts poll; /* API pollers only */
 };
 
