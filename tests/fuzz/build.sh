@@ -22,7 +22,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
-PKGS="libprotobuf-c rocksdb libmicrohttpd libcurl inih jansson libzstd libisal gnutls"
+PKGS="libprotobuf-c rocksdb libmicrohttpd libcurl inih jansson libzstd libisal gnutls libsystemd"
 
 die() { echo "fuzz build: $*" >&2; exit 1; }
 [ -n "$CLANG" ] || die "clang not found (apt-get install clang-14)"
