@@ -352,7 +352,7 @@ static int probe_row(void *ud, enum csv_event ev, const struct csv_row *row)
         names[i] = csvmap_header(h->map, h->t, i);
     csv_header_map(row, names, h->t->ncols, idx);
     for (size_t i = 0; i < h->t->ncols; i++) {
-        if (idx[i] >= 0)
+        if (idx[i] >= 0 || !csvmap_header_line(h->map, i)) /* optional columns may be absent */
             continue;
         fprintf(h->out, "[source %s] %s has no column '%s' (%s)\n", h->name, h->path, names[i],
                 h->t->cols[i].name);

@@ -84,9 +84,10 @@ void src_csv_fini(void *ctx);
 void src_csv_set_run_bytes(void *ctx, size_t bytes);
 
 /* For --check: reads the header of the newest file the source's path matches and prints
- * to f, for each column whose header is not in it, a line "[source NAME] FILE has no
- * column 'HEADER' (CANONICAL)". Returns how many are missing (0 also when no file matches
- * or it cannot be read: the source may not have its first export yet). */
+ * to f, for each column whose mapped header (csvmap.h) is not in it, a line
+ * "[source NAME] FILE has no column 'HEADER' (CANONICAL)". Canonical headers are not
+ * listed: an optional column may be left out. Returns how many are missing (0 also when no file
+ * matches or it cannot be read: the source may not have its first export yet). */
 int src_csv_check_header(const struct csv_type *t, const char *name, const struct source_opts *o,
                          FILE *f);
 

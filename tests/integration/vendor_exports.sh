@@ -49,6 +49,7 @@ while [ "$pb" = "$pa" ]; do pb=$(free_port); done
 
 "$BIN/cadre-agent" --config "$T/a.ini" --check > "$T/check.out" 2>&1
 check_eq "$?" 0 "--check accepts the four example mappings"
+check_no_grep 'has no column' "$T/check.out" "--check finds every mapped header in the example files"
 "$BIN/cadre-agent" --config "$T/a.ini" --dry-run 2> "$T/a.log" | sort > "$T/a.jsonl"
 "$BIN/cadre-agent" --config "$T/b.ini" --dry-run 2> "$T/b.log" | sort > "$T/b.jsonl"
 n=$(wc -l < "$T/a.jsonl")
