@@ -83,6 +83,29 @@ static void github_seat(json_t *seat, struct apipage_item *it)
     }
 }
 
+/* Hands each element of arr to fn as an item parsed by parse (an element that is not an
+ * object: a malformed item). Returns 0 or fn's non-zero result, which stops the walk. */
+static int each_item(json_t *arr, void (*parse)(json_t *, struct apipage_item *),
+                     apipage_item_fn fn, void *ud)
+{
+    size_t i;
+    json_t *el;
+    json_array_foreach(arr, i, el)
+    {
+        struct apipage_item it;
+        memset(&it, 0, sizeof it);
+        it.reason = -1;
+        if (!json_is_object(el))
+            refuse(&it, SRC_MALFORMED, NULL);
+        else
+            parse(el, &it);
+        int rc = fn(ud, &it);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int apipage_github_seats(const char *buf, size_t len, apipage_item_fn fn, void *ud)
 {
     json_t *root = load(buf, len);
@@ -91,21 +114,7 @@ int apipage_github_seats(const char *buf, size_t len, apipage_item_fn fn, void *
         json_decref(root);
         return -EBADMSG;
     }
-    int rc = 0;
-    size_t i;
-    json_t *seat;
-    json_array_foreach(seats, i, seat)
-    {
-        struct apipage_item it;
-        memset(&it, 0, sizeof it);
-        it.reason = -1;
-        if (!json_is_object(seat))
-            refuse(&it, SRC_MALFORMED, NULL);
-        else
-            github_seat(seat, &it);
-        if ((rc = fn(ud, &it)))
-            break;
-    }
+    int rc = each_item(seats, github_seat, fn, ud);
     json_decref(root);
     return rc;
 }
@@ -210,21 +219,7 @@ int apipage_graph_users(const char *buf, size_t len, apipage_item_fn fn, void *u
         json_decref(root);
         return -EBADMSG;
     }
-    int rc = 0;
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        struct apipage_item it;
-        memset(&it, 0, sizeof it);
-        it.reason = -1;
-        if (!json_is_object(row))
-            refuse(&it, SRC_MALFORMED, NULL);
-        else
-            graph_row(row, &it);
-        if ((rc = fn(ud, &it)))
-            break;
-    }
+    int rc = each_item(rows, graph_row, fn, ud);
     if (!rc && json_is_string(link) && json_string_length(link))
         *next = xstrndup(json_string_value(link), json_string_length(link));
     json_decref(root);

@@ -496,12 +496,6 @@ int csvmap_header_line(const struct csvmap *m, size_t col)
 
 /* ---- rewriting a row ---- */
 
-static int days_in(int y, int mon)
-{
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return dim[mon - 1] + (mon == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
 /* strptime of the whole field; a valid calendar date (and time) in years 1..9999. */
 static bool scan(const char *s, size_t len, const char *fmt, struct tm *tm)
 {
@@ -517,7 +511,7 @@ static bool scan(const char *s, size_t len, const char *fmt, struct tm *tm)
         return false;
     int y = tm->tm_year + 1900, mon = tm->tm_mon + 1;
     return y >= 1 && y <= 9999 && mon >= 1 && mon <= 12 && tm->tm_mday >= 1 &&
-           tm->tm_mday <= days_in(y, mon) && tm->tm_hour >= 0 && tm->tm_hour <= 23 &&
+           tm->tm_mday <= days_in_month(y, mon) && tm->tm_hour >= 0 && tm->tm_hour <= 23 &&
            tm->tm_min >= 0 && tm->tm_min <= 59 && tm->tm_sec >= 0 && tm->tm_sec <= 59;
 }
 

@@ -33,6 +33,9 @@
 #define ACCOUNT_MAX 256   /* longer accounts are invalid_value */
 #define INLINE_RETRIES 4  /* retries of one request within a poll */
 #define FAIL_BACKOFF_S 30 /* first wait after a failed poll; doubles, capped by the interval */
+/* Accounts one poll may list (about 100 bytes each in memory): a broken or hostile API
+ * that lists more fails the poll rather than filling the agent's memory. */
+#define MAX_ACCOUNTS 500000
 
 enum { E_STAFF = 1, E_LICENSED = 2, E_BAD = 4 };
 
@@ -244,6 +247,10 @@ int poll_take(void *ud, const struct apipage_item *it)
     memcpy(acct + 8, s, len);
     str_lower(acct + 8, len);
     acct[8 + len] = '\0';
+    if (ps->ncur >= MAX_ACCOUNTS) {
+        poll_fail(ps, SRC_ERR_BAD_RESPONSE, -1, "more than %d accounts listed", MAX_ACCOUNTS);
+        return -1;
+    }
     xgrow((void **)&ps->cur, &ps->capcur, ps->ncur + 1, sizeof *ps->cur);
     struct poll_entry *e = &ps->cur[ps->ncur];
     memset(e, 0, sizeof *e);

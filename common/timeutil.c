@@ -29,7 +29,7 @@ void civil_from_day(int32_t z, int *y, int *m, int *d)
     *y = (int)yoe + era * 400 + (*m <= 2);
 }
 
-static int days_in_month(int y, int m)
+int days_in_month(int y, int m)
 {
     static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))

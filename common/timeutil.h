@@ -16,6 +16,9 @@ int32_t day_from_civil(int y, int m, int d);
 /* Inverse of day_from_civil. */
 void civil_from_day(int32_t day, int *y, int *m, int *d);
 
+/* Days in month m (1-12) of Gregorian year y. */
+int days_in_month(int y, int m);
+
 /* Parses exactly "YYYY-MM-DD" (len bytes, no NUL needed). Returns 0 and sets *day, or
  * -EINVAL for any other text or an impossible date. */
 int parse_date(const char *s, size_t len, int32_t *day);

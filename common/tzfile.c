@@ -183,25 +183,18 @@ static bool parse_rule(struct tzinfo *z, const char *str, size_t len)
     return *s == 0;
 }
 
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 /* The day (since the epoch) a rule date falls on in year y. */
 static int64_t rule_day(const struct tzdate *d, int y)
 {
     int64_t jan1 = day_from_civil(y, 1, 1);
     if (d->kind == 'J')
-        return jan1 + d->n - 1 + (leap(y) && d->n >= 60);
+        return jan1 + d->n - 1 + (days_in_month(y, 2) == 29 && d->n >= 60);
     if (d->kind == 'N')
         return jan1 + d->n;
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int64_t first = day_from_civil(y, d->m, 1);
     int wd = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
     int64_t day = first + (d->d - wd + 7) % 7 + 7 * (d->w - 1);
-    int len = dim[d->m - 1] + (d->m == 2 && leap(y));
-    while (day >= first + len)
+    while (day >= first + days_in_month(y, d->m))
         day -= 7;
     return day;
 }
