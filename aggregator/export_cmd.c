@@ -61,10 +61,12 @@ int export_render(const struct kpi_model *m, const struct kpi_params *p, const c
     snprintf(names[0], sizeof names[0], "%s", quarter);
     for (int i = 1; i < REPORT_QUARTERS; i++)
         prev_quarter(names[i - 1], names[i]);
+    const char *windows[REPORT_QUARTERS];
     for (int i = 0; i < REPORT_QUARTERS; i++) {
         t[i].as_of = p->as_of;
-        kpi_compute_window(m, p, names[i], &t[i]);
+        windows[i] = names[i];
     }
+    kpi_compute_windows(m, p, windows, REPORT_QUARTERS, t);
     int rc = 0;
     if (t[0].n == 0) {
         snprintf(err, errlen, "no data for %s: nobody was employed in the quarter", quarter);

@@ -28,5 +28,11 @@ int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char 
  * to t, which is left sorted. A window that does not parse adds nothing. */
 void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, const char *window,
                         struct kpi_table *t);
+/* As kpi_compute_window for each of n windows into t[i] (n tables), sharing the work that
+ * does not depend on the window and computing windows side by side on up to one thread per
+ * online core (at most KPI_MAX_THREADS). The caller holds the model's read lock. */
+#define KPI_MAX_THREADS 4
+void kpi_compute_windows(const struct kpi_model *m, const struct kpi_params *p,
+                         const char *const *windows, size_t n, struct kpi_table *t);
 
 #endif

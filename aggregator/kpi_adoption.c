@@ -38,10 +38,10 @@ static void adoption_compute(const struct kpi_window *w)
         memset(tally, 0, (nt + 1) * sizeof *tally);
         int64_t days = 0, any[OUT_COUNT] = {0};
         int32_t last_day = INT32_MIN;
-        for (uint32_t i = 0; i < p->nact; i++) {
+        for (uint32_t i = kpi_act_from(p, w->s); i < p->nact && p->act[i].day <= w->e; i++) {
             const struct activity *a = &p->act[i];
-            if (a->day < w->s || a->day > w->e || !kpi_episode_on(p, a->day))
-                continue; /* outside W, or unmatched */
+            if (!kpi_episode_on(p, a->day))
+                continue; /* unmatched */
             if (a->day != last_day) {
                 days++;
                 last_day = a->day;
@@ -102,4 +102,4 @@ static void adoption_compute(const struct kpi_window *w)
     xfree(tally);
 }
 
-const struct kpi_family kpi_family_adoption = {"adoption", adoption_compute};
+const struct kpi_family kpi_family_adoption = {.name = "adoption", .compute = adoption_compute};

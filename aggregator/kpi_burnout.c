@@ -118,9 +118,11 @@ static void load_compute(const struct kpi_window *w)
             both(&b.rest, ep, adopter, is_short, 1, who);
             kpi_groups_add_part(&b.overtime, ep, adopter, (double)sh->overtime_micro, who);
         }
-        for (uint32_t i = 0; i < p->nabsences; i++) {
+        for (uint32_t i = kpi_absence_from(p, w->s); i < p->nabsences; i++) {
             const struct absence *a = &p->absences[i];
-            if (a->day < w->s || a->day > w->e || a->kind != 1 /* sick */)
+            if (a->day > w->e)
+                break;
+            if (a->kind != 1 /* sick */)
                 continue;
             const struct episode *ep = kpi_episode_on(p, a->day);
             if (!ep)
@@ -128,10 +130,8 @@ static void load_compute(const struct kpi_window *w)
             own.sick += a->hours_micro;
             kpi_groups_add_part(&b.sickness, ep, adopter, (double)a->hours_micro, who);
         }
-        for (uint32_t i = 0; i < p->nehr; i++) {
+        for (uint32_t i = kpi_ehr_from(p, w->s); i < p->nehr && p->ehr[i].day <= w->e; i++) {
             const struct ehr_day *e = &p->ehr[i];
-            if (e->day < w->s || e->day > w->e)
-                continue;
             const struct episode *ep = kpi_episode_on(p, e->day);
             if (!ep)
                 continue;
@@ -177,4 +177,4 @@ static void load_compute(const struct kpi_window *w)
         kpi_groups_free(all[i]);
 }
 
-const struct kpi_family kpi_family_load = {"load", load_compute};
+const struct kpi_family kpi_family_load = {.name = "load", .compute = load_compute};

@@ -82,4 +82,4 @@ static void drift_compute(const struct kpi_window *w)
     xfree(tt);
 }
 
-const struct kpi_family kpi_family_drift = {"drift", drift_compute};
+const struct kpi_family kpi_family_drift = {.name = "drift", .compute = drift_compute};

@@ -14,8 +14,14 @@
 struct kpi_family {
     const char *name; /* "adoption", ... (logs and benchmarks) */
     /* Appends the family's rows of window w to w->t (unsorted, unsuppressed). Holds no
-     * state between calls; the caller holds the model's read lock. */
+     * state between calls; the caller holds the model's read lock. Windows of one refresh
+     * may be computed at the same time on several threads: compute only reads the model,
+     * the params and w->prep. */
     void (*compute)(const struct kpi_window *w);
+    /* Optional: work that does not depend on the window, done once for all the windows of
+     * a refresh; the result reaches compute as w->prep and is freed with release. */
+    void *(*prepare)(const struct kpi_model *m, const struct kpi_params *p);
+    void (*release)(void *prep);
 };
 
 extern const struct kpi_family kpi_family_adoption;  /* kpi_adoption.c */

@@ -54,9 +54,9 @@ static void licence_compute(const struct kpi_window *w)
             continue;
         /* Usage of a covered tool on a day with access to it (matched: employed that day). */
         bool any_used = false;
-        for (uint32_t i = 0; i < p->nact; i++) {
+        for (uint32_t i = kpi_act_from(p, w->s); i < p->nact && p->act[i].day <= w->e; i++) {
             const struct activity *a = &p->act[i];
-            if (a->day < w->s || a->day > w->e || !kpi_episode_on(p, a->day))
+            if (!kpi_episode_on(p, a->day))
                 continue;
             for (uint32_t j = 0; j < p->nlicences; j++) {
                 const struct licence *l = &p->licences[j];
@@ -87,4 +87,4 @@ static void licence_compute(const struct kpi_window *w)
     xfree(used);
 }
 
-const struct kpi_family kpi_family_licence = {"licence", licence_compute};
+const struct kpi_family kpi_family_licence = {.name = "licence", .compute = licence_compute};

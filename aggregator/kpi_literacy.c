@@ -61,4 +61,4 @@ static void literacy_compute(const struct kpi_window *w)
     xfree(champion);
 }
 
-const struct kpi_family kpi_family_literacy = {"literacy", literacy_compute};
+const struct kpi_family kpi_family_literacy = {.name = "literacy", .compute = literacy_compute};

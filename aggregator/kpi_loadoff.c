@@ -48,21 +48,16 @@ struct job {
     size_t set;                /* index of its (a, k, t) set in the group */
 };
 
-/* The controls of one (a, k, t) in a group: a member (index into the group's members)
- * and its outcome deltas. */
-struct ctrl {
-    uint32_t member;
-    uint8_t defined; /* bit y: delta y defined */
-    double delta[NY];
-};
-
+/* One (a, k, t) of a group and its controls: for each outcome y, the sum of the controls'
+ * deltas y (those defined), how many, and which (a bitset over the group's members, in
+ * work_group's ctl array). */
 struct set {
     int32_t a;
     uint8_t k;
     uint32_t t;
     uint32_t ti; /* index of t among the group's tool sets (work_group's ts) */
-    struct ctrl *c;
-    size_t n, cap;
+    double csum[NY];
+    int64_t ccount[NY];
 };
 
 /* Running sums of one cell for one kind and outcome. */
@@ -87,13 +82,10 @@ struct tool_use {
 struct ctx {
     const struct kpi_window *w;
     const struct kpi_model *m;
-    int32_t P, G, M;
+    int32_t P, G;
     int32_t gap; /* loadoff_pre_gap_days: days before a left out of the change's pre period */
-    /* Each person's tool sets with matched usage, sorted by t (0 every tool, else tool id
-     * + 1): use[off[pi] .. off[pi + 1]). Kept per person, not per (person, tool), so a
-     * store holding many tool names costs no more than its usage. */
-    struct tool_use *use;
-    size_t *off;
+    const struct tool_use *use; /* the uses of prepare() */
+    const size_t *off;
     uint32_t ncells; /* org, sites, departments, roles, tools */
     struct acc *acc; /* [(cell * NK + k) * NY + y] */
     struct used *used;
@@ -106,6 +98,15 @@ static int64_t sday(int32_t d)
 }
 
 /* ---- adoption days ---- */
+
+/* Each person's tool sets with matched usage, sorted by t (0 every tool, else tool id + 1):
+ * use[off[pi] .. off[pi + 1]). Kept per person, not per (person, tool), so a store holding
+ * many tool names costs no more than its usage. The same for every window: prepare()
+ * builds it once per refresh. */
+struct uses {
+    struct tool_use *use;
+    size_t *off;
+};
 
 /* A tool set's usage being tallied for one person. */
 struct tally {
@@ -127,9 +128,12 @@ static void tally_day(struct tally *u, int32_t day)
     }
 }
 
-static void adoption_days(struct ctx *c)
+static void *adoption_days(const struct kpi_model *m, const struct kpi_params *p)
 {
-    const struct kpi_model *m = c->m;
+    if (p->loadoff_period_days <= 0 || !m->npersons)
+        return NULL; /* loadoff_compute does nothing */
+    int32_t M = (int32_t)p->loadoff_min_active_days;
+    struct uses *c = xcalloc(1, sizeof *c);
     size_t nt = 1 + m->tools.n;
     c->off = xmalloc(((size_t)m->npersons + 1) * sizeof *c->off);
     /* slot[t]: the index of tool set t in tl while a person is tallied, else SIZE_MAX */
@@ -166,13 +170,24 @@ static void adoption_days(struct ctx *c)
             slot[tl[k].t] = SIZE_MAX;
             if (n == cap)
                 xgrow((void **)&c->use, &cap, n + 1, sizeof *c->use);
-            c->use[n++] = (struct tool_use){tl[k].t, tl[k].first,
-                                            tl[k].days >= c->M ? tl[k].first : NONE_DAY};
+            c->use[n++] =
+                (struct tool_use){tl[k].t, tl[k].first, tl[k].days >= M ? tl[k].first : NONE_DAY};
         }
     }
     c->off[m->npersons] = n;
     xfree(slot);
     xfree(tl);
+    return c;
+}
+
+static void release_uses(void *prep)
+{
+    struct uses *u = prep;
+    if (u) {
+        xfree(u->use);
+        xfree(u->off);
+        xfree(u);
+    }
 }
 
 /* Person pi's first matched usage day of tool set t, or NONE_DAY. */
@@ -253,16 +268,17 @@ static int by_group(const void *x, const void *y)
 /* ---- a member's daily sums ---- */
 
 struct member_sums {
-    int64_t d0;     /* day of index 0 */
-    size_t len;     /* days */
-    int64_t *s[NS]; /* prefix sums: s[x][i] = sum over days d0 .. d0 + i - 1 */
+    int64_t d0;       /* day of index 0 */
+    size_t len;       /* days */
+    int64_t (*s)[NS]; /* prefix sums: s[i][x] = sum over days d0 .. d0 + i - 1 (a period's
+                       * sums of every series are two rows) */
 };
 
 static void add_day(struct member_sums *ms, int x, int64_t day, int64_t v)
 {
     if (day < ms->d0 || day >= ms->d0 + (int64_t)ms->len)
         return;
-    ms->s[x][day - ms->d0 + 1] += v;
+    ms->s[day - ms->d0 + 1][x] += v;
 }
 
 struct fill_ctx {
@@ -284,11 +300,11 @@ static void on_fill_segment(void *ud, int32_t from, int32_t to, const struct epi
 static void member_fill(struct member_sums *ms, const struct person *p, uint32_t dept,
                         uint32_t role)
 {
-    for (int x = 0; x < NS; x++)
-        memset(ms->s[x], 0, (ms->len + 1) * sizeof *ms->s[x]);
+    memset(ms->s, 0, (ms->len + 1) * sizeof *ms->s);
     struct fill_ctx f = {ms, dept, role};
     kpi_segments(p, (int32_t)ms->d0, (int32_t)(ms->d0 + (int64_t)ms->len - 1), on_fill_segment, &f);
-    for (uint32_t i = 0; i < p->nehr; i++) {
+    int64_t last = ms->d0 + (int64_t)ms->len - 1;
+    for (uint32_t i = kpi_ehr_from(p, (int32_t)ms->d0); i < p->nehr && p->ehr[i].day <= last; i++) {
         const struct ehr_day *e = &p->ehr[i];
         add_day(ms, S_SCHED, e->day, e->sched_micro);
         add_day(ms, S_OUTSIDE, e->day, e->outside_micro);
@@ -297,17 +313,18 @@ static void member_fill(struct member_sums *ms, const struct person *p, uint32_t
     }
     for (uint32_t i = 0; i < p->nshifts; i++)
         add_day(ms, S_OVERTIME, p->shifts[i].day, p->shifts[i].overtime_micro);
-    for (uint32_t i = 0; i < p->nabsences; i++)
+    for (uint32_t i = kpi_absence_from(p, (int32_t)ms->d0);
+         i < p->nabsences && p->absences[i].day <= last; i++)
         if (p->absences[i].kind == 1 /* sick */)
             add_day(ms, S_SICK, p->absences[i].day, p->absences[i].hours_micro);
-    for (int x = 0; x < NS; x++)
-        for (size_t i = 1; i <= ms->len; i++)
-            ms->s[x][i] += ms->s[x][i - 1];
+    for (size_t i = 1; i <= ms->len; i++)
+        for (int x = 0; x < NS; x++)
+            ms->s[i][x] += ms->s[i - 1][x];
 }
 
 static int64_t sum(const struct member_sums *ms, int x, int64_t from, int64_t to)
 {
-    return ms->s[x][to - ms->d0 + 1] - ms->s[x][from - ms->d0];
+    return ms->s[to - ms->d0 + 1][x] - ms->s[from - ms->d0][x];
 }
 
 /* y of every outcome over [from, to]; bit y of the result set when defined. */
@@ -378,19 +395,33 @@ static void use(struct ctx *c, uint32_t cell, int k, int y, uint32_t pi)
 
 /* ---- one (department, role) group ---- */
 
+/* Marks are bitsets over a group's members, one per (slot, kind, outcome). */
+typedef uint64_t word;
+#define WORD_BITS 64
+#ifndef CTL_BYTES                    /* a build may set it lower to try the chunks */
+#define CTL_BYTES ((size_t)64 << 20) /* work_group's control bitsets at most */
+#endif
+#define WORDS(n) (((n) + WORD_BITS - 1) / WORD_BITS)
+
+static int bit(const word *b, size_t i)
+{
+    return (int)(b[i / WORD_BITS] >> (i % WORD_BITS) & 1);
+}
+
 /* Lists the marked controls of each slot's cell into c->used and clears the marks. */
-static void flush_marks(struct ctx *c, uint8_t *mark, const uint32_t *slot_cell, size_t nslots,
-                        const uint32_t *members, size_t nm)
+static void flush_marks(struct ctx *c, word *mark, const uint32_t *slot_cell, size_t nslots,
+                        const uint32_t *members, size_t nwords)
 {
     for (size_t sl = 0; sl < nslots; sl++)
         for (int k = 0; k < NK; k++)
             for (int y = 0; y < NY; y++) {
-                uint8_t *mk = &mark[((sl * NK + (size_t)k) * NY + (size_t)y) * nm];
-                for (size_t i = 0; i < nm; i++)
-                    if (mk[i]) {
-                        use(c, slot_cell[sl], k, y, members[i]);
-                        mk[i] = 0;
-                    }
+                word *mk = &mark[((sl * NK + (size_t)k) * NY + (size_t)y) * nwords];
+                for (size_t i = 0; i < nwords; i++) {
+                    for (word v = mk[i]; v; v &= v - 1)
+                        use(c, slot_cell[sl], k, y,
+                            members[i * WORD_BITS + (size_t)__builtin_ctzll(v)]);
+                    mk[i] = 0;
+                }
             }
 }
 
@@ -417,8 +448,7 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
         d1 = b[3] > d1 ? b[3] : d1;
     }
     struct member_sums ms = {.d0 = d0, .len = (size_t)(d1 - d0 + 1)};
-    for (int x = 0; x < NS; x++)
-        ms.s[x] = xmalloc((ms.len + 1) * sizeof *ms.s[x]);
+    ms.s = xmalloc((ms.len + 1) * sizeof *ms.s);
 
     /* Every member against every set: a control when in the group on every day of the
      * span and without usage of T up to its last day. An adopter's own entry (it can pass
@@ -428,6 +458,7 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
     /* Each member's own jobs, as chains (members are sorted by person index; an adopter
      * is a member of its span's group): head[member], next[job], SIZE_MAX ends. */
     size_t *head = xmalloc((nm + 1) * sizeof *head), *next = xmalloc((nj + 1) * sizeof *next);
+    size_t *job_member = xmalloc((nj + 1) * sizeof *job_member);
     for (size_t mi = 0; mi < nm; mi++)
         head[mi] = SIZE_MAX;
     for (size_t i = 0; i < nj; i++) {
@@ -440,9 +471,11 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
                 hi = mid;
         }
         next[i] = SIZE_MAX;
+        job_member[i] = SIZE_MAX;
         if (lo < nm && members[lo] == jobs[i].pi) {
             next[i] = head[lo];
             head[lo] = i;
+            job_member[i] = lo;
         }
     }
     /* The tool sets the group's estimates use, so that each member's first use of each is
@@ -458,88 +491,118 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
         sets[si].ti = (uint32_t)k;
     }
     int32_t *fq = xmalloc((nts + 1) * sizeof *fq);
-    for (size_t mi = 0; mi < nm; mi++) {
-        uint32_t q = members[mi];
-        for (size_t k = 0; k < nts; k++)
-            fq[k] = first_use(c, q, ts[k]);
-        member_fill(&ms, &m->persons[q], jobs[0].dept, jobs[0].role);
-        for (size_t si = 0; si < nsets; si++) {
-            struct set *st = &sets[si];
-            int64_t b[4];
-            periods(c, st->k, st->a, b);
-            int64_t in_group = sum(&ms, S_GROUP, b[0], b[3]);
-            int32_t f = fq[st->ti];
-            if (in_group != b[3] - b[0] + 1 || sday(f) <= b[3])
-                continue;
-            struct ctrl x = {.member = (uint32_t)mi};
-            x.defined = (uint8_t)deltas(c, &ms, st->k, st->a, x.delta);
-            if (st->n == st->cap)
-                xgrow((void **)&st->c, &st->cap, st->n + 1, sizeof *st->c);
-            st->c[st->n++] = x;
-        }
-        /* The member's own deltas as an adopter. */
-        for (size_t i = head[mi]; i != SIZE_MAX; i = next[i])
-            own_def[i] = (uint8_t)deltas(c, &ms, jobs[i].k, jobs[i].a, &own[i * NY]);
-    }
-
+    /* The sets' control bitsets take nsets x NY x nwords words: past CTL_BYTES (a
+     * department and role of tens of thousands over years of adoption days) the sets are
+     * worked a chunk at a time, each member's sums made again for each chunk. */
+    size_t nwords = WORDS(nm);
+    size_t chunk = CTL_BYTES / (NY * nwords * sizeof(word));
+    chunk = chunk < 1 ? 1 : chunk > nsets ? nsets : chunk;
+    word *ctl = xmalloc((chunk * NY * nwords + 1) * sizeof *ctl);
     /* Each adopter's e(p), into its cells. The controls it used are marked per cell,
-     * kind and outcome (slot), then listed once each for the distinct-control counts. */
+     * kind and outcome (slot), then listed once each for the distinct-control counts.
+     * Jobs of one set are adjacent (sorted by a, k, t): the set's controls defined for
+     * each outcome (a bitset over members) and their sum are made once for all of them. */
     uint32_t slot_cell[64];
     size_t nslots = 0, maxslots = sizeof slot_cell / sizeof *slot_cell;
-    uint8_t *mark = xcalloc(maxslots * NK * NY * nm + 1, 1);
-    for (size_t i = 0; i < nj; i++) {
-        const struct job *j = &jobs[i];
-        const struct set *st = &sets[j->set];
-        uint32_t cells[4];
-        int ncell = cells_of(c, j, cells);
-        for (int y = 0; y < NY; y++) {
-            if (!(own_def[i] >> y & 1))
-                continue;
-            double cs = 0;
-            int64_t cn = 0;
-            for (size_t k = 0; k < st->n; k++)
-                if (members[st->c[k].member] != j->pi && (st->c[k].defined >> y & 1)) {
-                    cs += st->c[k].delta[y];
-                    cn++;
+    word *mark = xcalloc(maxslots * NK * NY * nwords + 1, sizeof *mark);
+    size_t ji = 0; /* the next job to estimate (jobs are in set order) */
+    for (size_t c0 = 0; c0 < nsets; c0 += chunk) {
+        size_t c1 = c0 + chunk < nsets ? c0 + chunk : nsets;
+        memset(ctl, 0, (chunk * NY * nwords + 1) * sizeof *ctl);
+        for (size_t mi = 0; mi < nm; mi++) {
+            uint32_t q = members[mi];
+            for (size_t k = 0; k < nts; k++)
+                fq[k] = first_use(c, q, ts[k]);
+            member_fill(&ms, &m->persons[q], jobs[0].dept, jobs[0].role);
+            /* Sets of one (a, k) are adjacent and differ only in T: whether the member is in
+             * the group over the span, and its deltas, are found once for all of them. */
+            int64_t b[4];
+            int in_group = 0, known = 0;
+            double delta[NY];
+            unsigned defined = 0;
+            for (size_t si = c0; si < c1; si++) {
+                struct set *st = &sets[si];
+                if (si == c0 || st->a != sets[si - 1].a || st->k != sets[si - 1].k) {
+                    periods(c, st->k, st->a, b);
+                    in_group = sum(&ms, S_GROUP, b[0], b[3]) == b[3] - b[0] + 1;
+                    known = 0;
                 }
-            if (!cn)
-                continue;
-            double e = own[i * NY + (size_t)y] - cs / (double)cn;
-            for (int ci = 0; ci < ncell; ci++) {
-                struct acc *a = acc_of(c, cells[ci], j->k, y);
-                a->sum += e;
-                a->sum2 += e * e;
-                a->n++;
-                size_t sl = 0;
-                while (sl < nslots && slot_cell[sl] != cells[ci])
-                    sl++;
-                if (sl == nslots) {
-                    if (nslots == maxslots) { /* flush the marks to make room */
-                        flush_marks(c, mark, slot_cell, nslots, members, nm);
-                        nslots = sl = 0;
+                if (!in_group || sday(fq[st->ti]) <= b[3])
+                    continue;
+                if (!known) {
+                    defined = deltas(c, &ms, st->k, st->a, delta);
+                    known = 1;
+                }
+                word *bits = &ctl[(si - c0) * NY * nwords];
+                for (int y = 0; y < NY; y++)
+                    if (defined >> y & 1) {
+                        st->csum[y] += delta[y];
+                        st->ccount[y]++;
+                        bits[(size_t)y * nwords + mi / WORD_BITS] |= (word)1 << (mi % WORD_BITS);
                     }
-                    slot_cell[nslots++] = cells[ci];
+            }
+            /* The member's own deltas as an adopter (once). */
+            for (size_t i = c0 ? SIZE_MAX : head[mi]; i != SIZE_MAX; i = next[i])
+                own_def[i] = (uint8_t)deltas(c, &ms, jobs[i].k, jobs[i].a, &own[i * NY]);
+        }
+
+        for (; ji < nj && jobs[ji].set < c1; ji++) {
+            size_t i = ji;
+            const struct job *j = &jobs[i];
+            const struct set *st = &sets[j->set];
+            uint32_t cells[4];
+            int ncell = cells_of(c, j, cells);
+            size_t self = job_member[i]; /* the adopter's member index, or SIZE_MAX */
+            for (int y = 0; y < NY; y++) {
+                if (!(own_def[i] >> y & 1))
+                    continue;
+                const word *cy = &ctl[((j->set - c0) * NY + (size_t)y) * nwords];
+                /* The adopter's delta as a control of its own set (it can be one for its
+                 * pretrend) is its own delta: left out of the mean. */
+                int self_ctl = self != SIZE_MAX && bit(cy, self);
+                double cs = st->csum[y] - (self_ctl ? own[i * NY + (size_t)y] : 0);
+                int64_t cn = st->ccount[y] - self_ctl;
+                if (!cn)
+                    continue;
+                double e = own[i * NY + (size_t)y] - cs / (double)cn;
+                for (int ci = 0; ci < ncell; ci++) {
+                    struct acc *a = acc_of(c, cells[ci], j->k, y);
+                    a->sum += e;
+                    a->sum2 += e * e;
+                    a->n++;
+                    size_t sl = 0;
+                    while (sl < nslots && slot_cell[sl] != cells[ci])
+                        sl++;
+                    if (sl == nslots) {
+                        if (nslots == maxslots) { /* flush the marks to make room */
+                            flush_marks(c, mark, slot_cell, nslots, members, nwords);
+                            nslots = sl = 0;
+                        }
+                        slot_cell[nslots++] = cells[ci];
+                    }
+                    /* Its controls, itself left out unless another estimate used it. */
+                    word *mk = &mark[((sl * NK + j->k) * NY + (size_t)y) * nwords];
+                    int self_marked = self_ctl && bit(mk, self);
+                    for (size_t w = 0; w < nwords; w++)
+                        mk[w] |= cy[w];
+                    if (self_ctl && !self_marked)
+                        mk[self / WORD_BITS] &= ~((word)1 << (self % WORD_BITS));
                 }
-                uint8_t *mk = &mark[((sl * NK + j->k) * NY + (size_t)y) * nm];
-                for (size_t k = 0; k < st->n; k++)
-                    if (members[st->c[k].member] != j->pi && (st->c[k].defined >> y & 1))
-                        mk[st->c[k].member] = 1;
             }
         }
     }
-    flush_marks(c, mark, slot_cell, nslots, members, nm);
+    flush_marks(c, mark, slot_cell, nslots, members, nwords);
     xfree(mark);
-    for (size_t si = 0; si < nsets; si++)
-        xfree(sets[si].c);
+    xfree(ctl);
     xfree(sets);
     xfree(own);
     xfree(own_def);
     xfree(head);
     xfree(next);
+    xfree(job_member);
     xfree(ts);
     xfree(fq);
-    for (int x = 0; x < NS; x++)
-        xfree(ms.s[x]);
+    xfree(ms.s);
 }
 
 /* ---- the family ---- */
@@ -629,9 +692,10 @@ static void loadoff_compute(const struct kpi_window *w)
                     .m = m,
                     .P = (int32_t)p->loadoff_period_days,
                     .G = (int32_t)p->loadoff_ramp_days,
-                    .M = (int32_t)p->loadoff_min_active_days,
                     .gap = (int32_t)p->loadoff_pre_gap_days};
-    adoption_days(&c);
+    const struct uses *uses = w->prep;
+    c.use = uses->use;
+    c.off = uses->off;
 
     /* The estimates to make: adopters whose post period ends in W, each kind. */
     struct job *jobs = NULL;
@@ -708,8 +772,9 @@ static void loadoff_compute(const struct kpi_window *w)
         xfree(c.used);
     }
     xfree(jobs);
-    xfree(c.use);
-    xfree(c.off);
 }
 
-const struct kpi_family kpi_family_loadoff = {"loadoff", loadoff_compute};
+const struct kpi_family kpi_family_loadoff = {.name = "loadoff",
+                                              .compute = loadoff_compute,
+                                              .prepare = adoption_days,
+                                              .release = release_uses};

@@ -2,6 +2,7 @@
 #include "aggregator/kpi_model.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -611,13 +612,44 @@ int kpi_employed_some_day(const struct person *p, int32_t s, int32_t e)
     return 0;
 }
 
+/* The first of n elements of size sz from base, sorted by the int32_t day at offset off,
+ * whose day is on or after d (n when none is). */
+static uint32_t lower_day(const void *base, uint32_t n, size_t sz, size_t off, int32_t d)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int32_t day;
+        memcpy(&day, (const char *)base + (size_t)mid * sz + off, sizeof day);
+        if (day < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+uint32_t kpi_act_from(const struct person *p, int32_t d)
+{
+    return lower_day(p->act, p->nact, sizeof *p->act, offsetof(struct activity, day), d);
+}
+
+uint32_t kpi_ehr_from(const struct person *p, int32_t d)
+{
+    return lower_day(p->ehr, p->nehr, sizeof *p->ehr, offsetof(struct ehr_day, day), d);
+}
+
+uint32_t kpi_absence_from(const struct person *p, int32_t d)
+{
+    return lower_day(p->absences, p->nabsences, sizeof *p->absences, offsetof(struct absence, day),
+                     d);
+}
+
 int kpi_person_active(const struct person *p, int32_t s, int32_t e)
 {
-    for (uint32_t i = 0; i < p->nact; i++) {
-        int32_t d = p->act[i].day;
-        if (d >= s && d <= e && kpi_episode_on(p, d))
+    for (uint32_t i = kpi_act_from(p, s); i < p->nact && p->act[i].day <= e; i++)
+        if (kpi_episode_on(p, p->act[i].day))
             return 1;
-    }
     return 0;
 }
 

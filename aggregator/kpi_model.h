@@ -150,6 +150,12 @@ const struct episode *kpi_population_group(const struct person *p, int32_t s, in
 /* Whether the person is employed on some day of [s, e]. */
 int kpi_employed_some_day(const struct person *p, int32_t s, int32_t e);
 
+/* The index of the person's first activity, EHR day or absence on or after day d (the
+ * arrays are sorted by day): a window's loop starts there and stops past its last day. */
+uint32_t kpi_act_from(const struct person *p, int32_t d);
+uint32_t kpi_ehr_from(const struct person *p, int32_t d);
+uint32_t kpi_absence_from(const struct person *p, int32_t d);
+
 /* Whether the person has matched usage (employed on its day) on some day of [s, e]. */
 int kpi_person_active(const struct person *p, int32_t s, int32_t e);
 

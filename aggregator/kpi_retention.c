@@ -144,4 +144,4 @@ static void retention_compute(const struct kpi_window *w)
     kpi_groups_free(&vol.num), kpi_groups_free(&vol.hs), kpi_groups_free(&vol.he);
 }
 
-const struct kpi_family kpi_family_retention = {"retention", retention_compute};
+const struct kpi_family kpi_family_retention = {.name = "retention", .compute = retention_compute};

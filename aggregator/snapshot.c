@@ -55,11 +55,25 @@ struct snapshot *snapshot_build(struct kpi_model *model, const struct kpi_params
     s->params = *params;
     snapshot_resolve_params(&s->params);
     s->table.as_of = s->params.as_of;
+    size_t nw = 0;
+    while (kpi_metric_windows[nw])
+        nw++;
+    struct kpi_table win[SNAPSHOT_MAX_WINDOWS];
+    memset(win, 0, sizeof win);
     kpi_model_rdlock(model);
-    for (const char *const *w = kpi_metric_windows; *w; w++)
-        kpi_compute_window(model, &s->params, *w, &s->table);
+    kpi_compute_windows(model, &s->params, kpi_metric_windows, nw, win);
     kpi_model_unmatched(model, s->unmatched);
     kpi_model_unlock(model);
+    for (size_t i = 0; i < nw; i++) { /* the rows now belong to s->table */
+        struct kpi_table *t = &s->table;
+        if (win[i].n) {
+            xgrow((void **)&t->rows, &t->cap, t->n + win[i].n, sizeof *t->rows);
+            memcpy(t->rows + t->n, win[i].rows, win[i].n * sizeof *win[i].rows);
+            t->n += win[i].n;
+        }
+        xfree(win[i].rows);
+    }
+    kpi_table_sort(&s->table);
     struct sbuf b = {0};
     size_t ndefs;
     const struct kpi_def *defs = kpi_catalogue(&ndefs);

@@ -1,10 +1,12 @@
 /* kpi_bench.c - times a KPI refresh and a quarter query on a synthetic in-memory model.
  *
  * usage: kpi_bench [STAFF] [DAYS]   (defaults 50000 and 730)
+ *        kpi_bench --db DIR         (a stored data set, as_of 2026-09-30)
  * Builds the model through kpi_model_apply() (the path ingest uses), about 300 usage
- * events, 120 shifts and 80 EHR days per person over DAYS days, then reports the median of
- * 5 refreshes (all /metrics windows) and of 5 quarter computations, load-off's share of a
- * refresh (5 more refreshes without it), and peak RSS.
+ * events, 120 shifts and 80 EHR days per person over DAYS days, or loads it from the
+ * aggregator's database at DIR (opened read-only), then reports the median of 5 refreshes
+ * (all /metrics windows) and of 5 quarter computations, load-off's share of a refresh (5
+ * more refreshes without it), and peak RSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "aggregator/kpi.h"
 #include "aggregator/snapshot.h"
+#include "aggregator/store.h"
 #include "cadre.pb-c.h"
 #include "common/decimal.h"
 #include "common/timeutil.h"
@@ -46,18 +49,31 @@ static void apply(struct kpi_model *m, int type, const ProtobufCMessage *msg)
     kpi_model_apply(m, type, NULL, 0, buf, n);
 }
 
-int main(int argc, char **argv)
+/* Loads the model from the database at dir. */
+static struct kpi_model *load(const char *dir)
 {
-    int staff = argc > 1 ? atoi(argv[1]) : 50000;
-    int days = argc > 2 ? atoi(argv[2]) : 730;
-    int32_t as_of = day_from_civil(2026, 9, 30), first = as_of - days + 1;
+    struct store *st = NULL;
+    struct kpi_model *m = NULL;
+    char err[256];
+    if (store_open(&st, dir, false, true, err, sizeof err) || store_catch_up(st) ||
+        kpi_model_load(&m, st)) {
+        fprintf(stderr, "kpi_bench: cannot read the database at %s\n", dir);
+        exit(1);
+    }
+    store_close(st);
+    return m;
+}
+
+/* A synthetic model of staff people over the days up to as_of; n[] gets the usage events,
+ * shifts and EHR days made. */
+static struct kpi_model *synth(int staff, int days, int32_t as_of, uint64_t n[3])
+{
+    int32_t first = as_of - days + 1;
     static const char *depts[] = {"ICU",        "Emergency", "Medicine", "Surgery",    "Radiology",
                                   "Pediatrics", "Oncology",  "Pharmacy", "Laboratory", "Admin"};
     static const char *tools[] = {"ambient-scribe", "chat-assistant", "coding-assistant",
                                   "imaging-triage"};
-    double t0 = now();
     struct kpi_model *m = kpi_model_new();
-    uint64_t nusage = 0, nshift = 0, nehr = 0;
     for (int p = 0; p < staff; p++) {
         uint8_t key[16] = {0};
         memcpy(key, &p, sizeof p);
@@ -78,7 +94,7 @@ int main(int argc, char **argv)
         st.hybrid_role = (Cadre__HybridRole)(1 + p % 5);
         st.fte_micro = 1000000;
         apply(m, 2, &st.base);
-        for (int i = 0; i < 300 * days / 730; i++, nusage++) {
+        for (int i = 0; i < 300 * days / 730; i++, n[0]++) {
             Cadre__Usage u = CADRE__USAGE__INIT;
             u.staff = st.staff;
             u.day = first + (int32_t)rnd((uint32_t)days);
@@ -88,7 +104,7 @@ int main(int argc, char **argv)
             u.outcome = (Cadre__Outcome)rnd(4);
             apply(m, 1, &u.base);
         }
-        for (int i = 0; i < 120 * days / 730; i++, nshift++) {
+        for (int i = 0; i < 120 * days / 730; i++, n[1]++) {
             Cadre__Shift s = CADRE__SHIFT__INIT;
             s.staff = st.staff;
             s.day = first + i * 6 + (int32_t)rnd(3);
@@ -97,7 +113,7 @@ int main(int argc, char **argv)
             s.overtime_micro = rnd(4) == 0 ? 1500000 : 0;
             apply(m, 3, &s.base);
         }
-        for (int i = 0; i < 80 * days / 730; i++, nehr++) {
+        for (int i = 0; i < 80 * days / 730; i++, n[2]++) {
             Cadre__Ehr e = CADRE__EHR__INIT;
             e.staff = st.staff;
             e.day = first + i * 9;
@@ -108,6 +124,18 @@ int main(int argc, char **argv)
             apply(m, 5, &e.base);
         }
     }
+    return m;
+}
+
+int main(int argc, char **argv)
+{
+    const char *db = argc > 2 && strcmp(argv[1], "--db") == 0 ? argv[2] : NULL;
+    int staff = argc > 1 && !db ? atoi(argv[1]) : 50000;
+    int days = argc > 2 && !db ? atoi(argv[2]) : 730;
+    int32_t as_of = day_from_civil(2026, 9, 30);
+    uint64_t n[3] = {0};
+    double t0 = now();
+    struct kpi_model *m = db ? load(db) : synth(staff, days, as_of, n);
     double build = now() - t0;
     struct kpi_params p = {.as_of = as_of,
                            .min_group_size = 10,
@@ -155,10 +183,13 @@ int main(int argc, char **argv)
     qsort(without, 5, sizeof *without, dcmp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("staff %d, days %d: %llu usage events, %llu shifts, %llu EHR days (model built in %.1f "
-           "s)\n",
-           staff, days, (unsigned long long)nusage, (unsigned long long)nshift,
-           (unsigned long long)nehr, build);
+    if (db)
+        printf("database %s: %u staff (model loaded in %.1f s)\n", db, m->npersons, build);
+    else
+        printf("staff %d, days %d: %llu usage events, %llu shifts, %llu EHR days (model built in "
+               "%.1f s)\n",
+               staff, days, (unsigned long long)n[0], (unsigned long long)n[1],
+               (unsigned long long)n[2], build);
     printf("refresh (7d 28d 90d 365d, all KPIs): median %.3f s (min %.3f, max %.3f), %zu rows, %zu "
            "bytes of /metrics\n",
            refresh[2], refresh[0], refresh[4], rows, text);
