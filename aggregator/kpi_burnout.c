@@ -94,16 +94,27 @@ static void load_compute(const struct kpi_window *w)
         struct seg_ctx c = {.b = &b, .own = &own, .person = who, .adopter = adopter};
         kpi_segments(p, w->s, w->e, on_segment, &c);
 
-        const struct shift *prev = NULL; /* the last matched shift seen */
+        /* A shift's previous one is the matched shift with the latest start before it;
+         * shifts outside W are looked at only to find that one, walking back from a
+         * shift in W to the first matched (unmatched: in no KPI, and no one's previous
+         * shift). prev is the last matched shift of [0, seen). */
+        const struct shift *prev = NULL;
+        uint32_t seen = 0;
         for (uint32_t i = 0; i < p->nshifts; i++) {
             const struct shift *sh = &p->shifts[i];
-            const struct episode *ep = kpi_episode_on(p, sh->day);
-            if (!ep)
-                continue; /* unmatched: in no KPI, and no one's previous shift */
-            const struct shift *before = prev;
-            prev = sh;
             if (sh->day < w->s || sh->day > w->e)
                 continue;
+            for (uint32_t k = i; k-- > seen;)
+                if (kpi_episode_on(p, p->shifts[k].day)) {
+                    prev = &p->shifts[k];
+                    break;
+                }
+            seen = i + 1;
+            const struct episode *ep = kpi_episode_on(p, sh->day);
+            if (!ep)
+                continue;
+            const struct shift *before = prev;
+            prev = sh;
             /* In 128 bits: ingest bounds instants, but a store written before it did may
              * hold any int64 (docs/wire.md, "What ingest accepts"). */
             i128 dur = (i128)sh->end_us - sh->start_us;

@@ -22,9 +22,9 @@
 #define NONE_DAY INT32_MAX
 enum { Y_WOW8, Y_EHR8, Y_INBOX8, Y_OVERTIME, Y_SICKNESS, NY };
 enum { K_CHANGE, K_PRETREND, NK };
-/* Daily sums kept per member: in group, fte, scheduled, outside, EHR, inbox minutes,
- * overtime and sick hours (micro units). */
-enum { S_GROUP, S_FTE, S_SCHED, S_OUTSIDE, S_EHR, S_INBOX, S_OVERTIME, S_SICK, NS };
+/* Daily sums kept per member: fte, scheduled, outside, EHR, inbox minutes, overtime and
+ * sick hours (micro units). */
+enum { S_FTE, S_SCHED, S_OUTSIDE, S_EHR, S_INBOX, S_OVERTIME, S_SICK, NS };
 
 static const char *const kpi_name[NK][NY] = {
     {"loadoff_wow8_change", "loadoff_ehr_time8_change", "loadoff_inbox_time8_change",
@@ -265,6 +265,39 @@ static int by_group(const void *x, const void *y)
     return a->t < b->t ? -1 : a->t > b->t;
 }
 
+/* ---- a member's days in the group ---- */
+
+/* The runs of consecutive days on which a member is employed in the group (dept, role). */
+struct runs {
+    uint32_t dept, role;
+    int64_t (*r)[2]; /* [first, last] */
+    size_t n, cap;
+};
+
+static void on_run_segment(void *ud, int32_t from, int32_t to, const struct episode *ep)
+{
+    struct runs *g = ud;
+    if (ep->dept != g->dept || ep->role != g->role)
+        return;
+    if (g->n && g->r[g->n - 1][1] + 1 == from) {
+        g->r[g->n - 1][1] = to;
+        return;
+    }
+    if (g->n == g->cap)
+        xgrow((void **)&g->r, &g->cap, g->n + 1, sizeof *g->r);
+    g->r[g->n][0] = from;
+    g->r[g->n++][1] = to;
+}
+
+/* Whether every day of [from, to] is in one run. */
+static int covered(const struct runs *g, int64_t from, int64_t to)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (g->r[i][0] <= from && to <= g->r[i][1])
+            return 1;
+    return 0;
+}
+
 /* ---- a member's daily sums ---- */
 
 struct member_sums {
@@ -281,28 +314,17 @@ static void add_day(struct member_sums *ms, int x, int64_t day, int64_t v)
     ms->s[day - ms->d0 + 1][x] += v;
 }
 
-struct fill_ctx {
-    struct member_sums *ms;
-    uint32_t dept, role;
-};
-
 static void on_fill_segment(void *ud, int32_t from, int32_t to, const struct episode *ep)
 {
-    struct fill_ctx *f = ud;
-    for (int64_t d = from; d <= to; d++) {
-        add_day(f->ms, S_FTE, d, ep->fte_micro);
-        if (ep->dept == f->dept && ep->role == f->role)
-            add_day(f->ms, S_GROUP, d, 1);
-    }
+    for (int64_t d = from; d <= to; d++)
+        add_day(ud, S_FTE, d, ep->fte_micro);
 }
 
 /* Fills ms (sized for [d0, d0 + len - 1]) with p's daily sums, as prefix sums. */
-static void member_fill(struct member_sums *ms, const struct person *p, uint32_t dept,
-                        uint32_t role)
+static void member_fill(struct member_sums *ms, const struct person *p)
 {
     memset(ms->s, 0, (ms->len + 1) * sizeof *ms->s);
-    struct fill_ctx f = {ms, dept, role};
-    kpi_segments(p, (int32_t)ms->d0, (int32_t)(ms->d0 + (int64_t)ms->len - 1), on_fill_segment, &f);
+    kpi_segments(p, (int32_t)ms->d0, (int32_t)(ms->d0 + (int64_t)ms->len - 1), on_fill_segment, ms);
     int64_t last = ms->d0 + (int64_t)ms->len - 1;
     for (uint32_t i = kpi_ehr_from(p, (int32_t)ms->d0); i < p->nehr && p->ehr[i].day <= last; i++) {
         const struct ehr_day *e = &p->ehr[i];
@@ -506,6 +528,7 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
     size_t nslots = 0, maxslots = sizeof slot_cell / sizeof *slot_cell;
     word *mark = xcalloc(maxslots * NK * NY * nwords + 1, sizeof *mark);
     size_t ji = 0; /* the next job to estimate (jobs are in set order) */
+    struct runs g = {.dept = jobs[0].dept, .role = jobs[0].role};
     for (size_t c0 = 0; c0 < nsets; c0 += chunk) {
         size_t c1 = c0 + chunk < nsets ? c0 + chunk : nsets;
         memset(ctl, 0, (chunk * NY * nwords + 1) * sizeof *ctl);
@@ -513,7 +536,13 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
             uint32_t q = members[mi];
             for (size_t k = 0; k < nts; k++)
                 fq[k] = first_use(c, q, ts[k]);
-            member_fill(&ms, &m->persons[q], jobs[0].dept, jobs[0].role);
+            const struct person *per = &m->persons[q];
+            g.n = 0;
+            kpi_segments(per, (int32_t)ms.d0, (int32_t)(ms.d0 + (int64_t)ms.len - 1),
+                         on_run_segment, &g);
+            /* Its daily sums are made when first needed: many members are no control of
+             * any set (in another group for part of the span, users of T already). */
+            int filled = 0;
             /* Sets of one (a, k) are adjacent and differ only in T: whether the member is in
              * the group over the span, and its deltas, are found once for all of them. */
             int64_t b[4];
@@ -524,12 +553,15 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
                 struct set *st = &sets[si];
                 if (si == c0 || st->a != sets[si - 1].a || st->k != sets[si - 1].k) {
                     periods(c, st->k, st->a, b);
-                    in_group = sum(&ms, S_GROUP, b[0], b[3]) == b[3] - b[0] + 1;
+                    in_group = covered(&g, b[0], b[3]);
                     known = 0;
                 }
                 if (!in_group || sday(fq[st->ti]) <= b[3])
                     continue;
                 if (!known) {
+                    if (!filled)
+                        member_fill(&ms, per);
+                    filled = 1;
                     defined = deltas(c, &ms, st->k, st->a, delta);
                     known = 1;
                 }
@@ -542,8 +574,12 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
                     }
             }
             /* The member's own deltas as an adopter (once). */
-            for (size_t i = c0 ? SIZE_MAX : head[mi]; i != SIZE_MAX; i = next[i])
+            for (size_t i = c0 ? SIZE_MAX : head[mi]; i != SIZE_MAX; i = next[i]) {
+                if (!filled)
+                    member_fill(&ms, per);
+                filled = 1;
                 own_def[i] = (uint8_t)deltas(c, &ms, jobs[i].k, jobs[i].a, &own[i * NY]);
+            }
         }
 
         for (; ji < nj && jobs[ji].set < c1; ji++) {
@@ -603,6 +639,7 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
     xfree(ts);
     xfree(fq);
     xfree(ms.s);
+    xfree(g.r);
 }
 
 /* ---- the family ---- */
