@@ -58,113 +58,119 @@ int kpi_window_parse(const char *w, int32_t as_of, int32_t *s, int32_t *e, char 
     return -EINVAL;
 }
 
-/* Computes one window into t with each family's prepare() result from prep. */
-static void compute_one(const struct kpi_model *m, const struct kpi_params *p,
-                        void *const prep[NFAMILIES], const char *window, struct kpi_table *t)
-{
+/* One window of a kpi_compute_windows call. */
+struct win {
+    const char *name;
     int32_t s, e;
-    char err[128];
-    if (kpi_window_parse(window, p->as_of, &s, &e, err, sizeof err))
-        return;
-    /* The window's rows are built and suppressed on their own, then appended. */
-    struct kpi_table win = {.as_of = p->as_of};
-    struct kpi_window w = {.m = m, .p = p, .name = window, .s = s, .e = e, .t = &win};
-    for (size_t f = 0; f < NFAMILIES; f++) {
-        w.prep = prep[f];
-        families[f]->compute(&w);
-    }
-    kpi_table_sort(&win);
+    int ok;                /* the window parsed */
+    struct kpi_table rows; /* its rows before suppression */
+};
+
+/* Runs the families without a prepare() over the window (the part done side by side). */
+static void compute_plain(const struct kpi_model *m, const struct kpi_params *p, struct win *wn)
+{
+    struct kpi_window w = {
+        .m = m, .p = p, .name = wn->name, .s = wn->s, .e = wn->e, .t = &wn->rows};
+    for (size_t f = 0; f < NFAMILIES; f++)
+        if (!families[f]->prepare)
+            families[f]->compute(&w);
+}
+
+/* Adds the rows of the families with a prepare(), suppresses the window's rows and appends
+ * them to t, left sorted. */
+static void finish(const struct kpi_model *m, const struct kpi_params *p, void *const *prep,
+                   struct win *wn, struct kpi_table *t)
+{
+    struct kpi_window w = {
+        .m = m, .p = p, .name = wn->name, .s = wn->s, .e = wn->e, .t = &wn->rows};
+    for (size_t f = 0; f < NFAMILIES; f++)
+        if (families[f]->prepare) {
+            w.prep = prep[f];
+            families[f]->compute(&w);
+        }
+    kpi_table_sort(&wn->rows);
     suppress_window(&w);
-    if (win.n) {
-        xgrow((void **)&t->rows, &t->cap, t->n + win.n, sizeof *t->rows);
-        memcpy(t->rows + t->n, win.rows, win.n * sizeof *win.rows);
-        t->n += win.n;
+    if (wn->rows.n) {
+        xgrow((void **)&t->rows, &t->cap, t->n + wn->rows.n, sizeof *t->rows);
+        memcpy(t->rows + t->n, wn->rows.rows, wn->rows.n * sizeof *wn->rows.rows);
+        t->n += wn->rows.n;
     }
-    xfree(win.rows); /* the groups now belong to t */
+    xfree(wn->rows.rows); /* the groups now belong to t */
+    wn->rows = (struct kpi_table){0};
     kpi_table_sort(t);
 }
 
-static void prepare_all(const struct kpi_model *m, const struct kpi_params *p,
-                        void *prep[NFAMILIES])
-{
-    for (size_t f = 0; f < NFAMILIES; f++)
-        prep[f] = families[f]->prepare ? families[f]->prepare(m, p) : NULL;
-}
-
-static void release_all(void *prep[NFAMILIES])
-{
-    for (size_t f = 0; f < NFAMILIES; f++)
-        if (families[f]->release)
-            families[f]->release(prep[f]);
-}
-
-void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, const char *window,
-                        struct kpi_table *t)
-{
-    void *prep[NFAMILIES];
-    prepare_all(m, p, prep);
-    compute_one(m, p, prep, window, t);
-    release_all(prep);
-}
-
-/* The windows of one kpi_compute_windows call, taken one at a time by its threads. */
+/* The work of one kpi_compute_windows call as tasks taken one at a time by its threads:
+ * first each family's prepare() over all the windows, then each window's other families,
+ * longest window first, so that the threads end about together. */
 struct batch {
     const struct kpi_model *m;
     const struct kpi_params *p;
+    struct win *wins;
+    size_t nwins;
+    struct kpi_span *spans; /* the windows that parsed, for prepare() */
+    size_t nspans;
     void **prep;
-    const char *const *windows;
-    struct kpi_table *t;
-    size_t n;
-    size_t *order; /* the windows by length, longest first: started first, ended about
-                    * together */
+    size_t *task; /* f < NFAMILIES: family f's prepare; else window task - NFAMILIES */
+    size_t ntasks;
     atomic_size_t next;
 };
 
 static void *worker(void *arg)
 {
     struct batch *b = arg;
-    for (size_t i; (i = atomic_fetch_add(&b->next, 1)) < b->n;) {
-        size_t w = b->order[i];
-        compute_one(b->m, b->p, b->prep, b->windows[w], &b->t[w]);
+    for (size_t i; (i = atomic_fetch_add(&b->next, 1)) < b->ntasks;) {
+        size_t k = b->task[i];
+        if (k < NFAMILIES)
+            b->prep[k] = families[k]->prepare(b->m, b->p, b->spans, b->nspans);
+        else
+            compute_plain(b->m, b->p, &b->wins[k - NFAMILIES]);
     }
     return NULL;
-}
-
-/* A window's length in days for scheduling (0 when it does not parse). */
-static int64_t window_days(const char *window, int32_t as_of)
-{
-    int32_t s, e;
-    char err[128];
-    return kpi_window_parse(window, as_of, &s, &e, err, sizeof err) ? 0 : (int64_t)e - s + 1;
 }
 
 void kpi_compute_windows(const struct kpi_model *m, const struct kpi_params *p,
                          const char *const *windows, size_t n, struct kpi_table *t)
 {
-    void *prep[NFAMILIES];
-    prepare_all(m, p, prep);
-    size_t *order = xmalloc((n + 1) * sizeof *order);
-    int64_t *len = xmalloc((n + 1) * sizeof *len);
-    for (size_t i = 0; i < n; i++) { /* insertion sort: a handful of windows */
-        int64_t d = window_days(windows[i], p->as_of);
-        size_t j = i;
-        for (; j > 0 && len[j - 1] < d; j--) {
-            len[j] = len[j - 1];
-            order[j] = order[j - 1];
-        }
-        len[j] = d;
-        order[j] = i;
+    struct batch b = {.m = m, .p = p, .nwins = n};
+    b.wins = xcalloc(n + 1, sizeof *b.wins);
+    b.spans = xcalloc(n + 1, sizeof *b.spans);
+    b.task = xmalloc((NFAMILIES + n + 1) * sizeof *b.task);
+    void *prep[NFAMILIES] = {0};
+    b.prep = prep;
+    char err[128];
+    for (size_t i = 0; i < n; i++) {
+        struct win *wn = &b.wins[i];
+        wn->name = windows[i];
+        wn->rows.as_of = p->as_of;
+        wn->ok = !kpi_window_parse(windows[i], p->as_of, &wn->s, &wn->e, err, sizeof err);
+        if (wn->ok)
+            b.spans[b.nspans++] = (struct kpi_span){wn->name, wn->s, wn->e};
     }
-    xfree(len);
-    struct batch b = {
-        .m = m, .p = p, .prep = prep, .windows = windows, .t = t, .n = n, .order = order};
+    for (size_t f = 0; f < NFAMILIES; f++)
+        if (families[f]->prepare && b.nspans)
+            b.task[b.ntasks++] = f;
+    size_t first = b.ntasks;
+    for (size_t i = 0; i < n; i++) { /* insertion sort by length: a handful of windows */
+        if (!b.wins[i].ok)
+            continue;
+        size_t j = b.ntasks++;
+        int64_t len = (int64_t)b.wins[i].e - b.wins[i].s;
+        for (; j > first; j--) {
+            const struct win *o = &b.wins[b.task[j - 1] - NFAMILIES];
+            if ((int64_t)o->e - o->s >= len)
+                break;
+            b.task[j] = b.task[j - 1];
+        }
+        b.task[j] = NFAMILIES + i;
+    }
     atomic_init(&b.next, 0);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = cores < 1 ? 1 : (size_t)cores;
     if (nthreads > KPI_MAX_THREADS)
         nthreads = KPI_MAX_THREADS;
-    if (nthreads > n)
-        nthreads = n;
+    if (nthreads > b.ntasks)
+        nthreads = b.ntasks;
     /* This thread is one of them; a thread that cannot start leaves its share to the
      * others. */
     pthread_t tid[KPI_MAX_THREADS];
@@ -175,8 +181,21 @@ void kpi_compute_windows(const struct kpi_model *m, const struct kpi_params *p,
     worker(&b);
     for (size_t i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
-    xfree(order);
-    release_all(prep);
+    for (size_t i = 0; i < n; i++)
+        if (b.wins[i].ok)
+            finish(m, p, prep, &b.wins[i], &t[i]);
+    for (size_t f = 0; f < NFAMILIES; f++)
+        if (families[f]->release && prep[f])
+            families[f]->release(prep[f]);
+    xfree(b.wins);
+    xfree(b.spans);
+    xfree(b.task);
+}
+
+void kpi_compute_window(const struct kpi_model *m, const struct kpi_params *p, const char *window,
+                        struct kpi_table *t)
+{
+    kpi_compute_windows(m, p, &window, 1, t);
 }
 
 void kpi_params_init(struct kpi_params *p, const struct agg_config *cfg)

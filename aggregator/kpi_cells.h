@@ -40,7 +40,7 @@ struct kpi_window {
     const char *name; /* "28d", "2026Q3" */
     int32_t s, e;
     struct kpi_table *t;
-    const void *prep; /* the running family's prepare() result, or NULL */
+    void *prep; /* the running family's prepare() result, or NULL */
 };
 
 /* One cell's running sums. */

@@ -11,16 +11,26 @@
 
 #include "aggregator/kpi_cells.h"
 
+/* A window of a refresh or export, for prepare(). */
+struct kpi_span {
+    const char *name; /* as kpi_window's */
+    int32_t s, e;
+};
+
 struct kpi_family {
     const char *name; /* "adoption", ... (logs and benchmarks) */
     /* Appends the family's rows of window w to w->t (unsorted, unsuppressed). Holds no
      * state between calls; the caller holds the model's read lock. Windows of one refresh
-     * may be computed at the same time on several threads: compute only reads the model,
-     * the params and w->prep. */
+     * are computed at the same time on several threads: compute only reads the model and
+     * the params. */
     void (*compute)(const struct kpi_window *w);
-    /* Optional: work that does not depend on the window, done once for all the windows of
-     * a refresh; the result reaches compute as w->prep and is freed with release. */
-    void *(*prepare)(const struct kpi_model *m, const struct kpi_params *p);
+    /* Optional, for a family whose work is shared by the windows: prepare computes every
+     * window of the call at once (on one of the threads, beside the other families'
+     * windows) and returns the result, which reaches compute as w->prep (compute then
+     * runs on the caller's thread, one window after the other, and may take rows out of
+     * it); release frees it. */
+    void *(*prepare)(const struct kpi_model *m, const struct kpi_params *p,
+                     const struct kpi_span *windows, size_t n);
     void (*release)(void *prep);
 };
 

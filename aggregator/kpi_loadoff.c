@@ -46,6 +46,7 @@ struct job {
     uint32_t dept, role, site; /* the span's department and role; the cell's site */
     uint64_t key;              /* dept, role: the group being worked */
     size_t set;                /* index of its (a, k, t) set in the group */
+    uint64_t wins;             /* bit i: its post period ends in window i of the batch */
 };
 
 /* One (a, k, t) of a group and its controls: for each outcome y, the sum of the controls'
@@ -79,17 +80,36 @@ struct tool_use {
     int32_t first, adopt; /* adopt NONE_DAY: no adoption day */
 };
 
+/* Marks are bitsets over a group's members, one per (slot, kind, outcome). */
+typedef uint64_t word;
+#define WORD_BITS 64
+#ifndef CTL_BYTES                    /* a build may set it lower to try the chunks */
+#define CTL_BYTES ((size_t)64 << 20) /* work_group's control bitsets at most */
+#endif
+#define WORDS(n) (((n) + WORD_BITS - 1) / WORD_BITS)
+
+/* One window's cells: running sums and the controls used, then its rows. */
+struct lwin {
+    struct kpi_span span;
+    struct acc *acc; /* [(cell * NK + k) * NY + y] */
+    struct used *used;
+    size_t nused, capused;
+    uint32_t slot_cell[64]; /* work_group's mark slots: the cell of each */
+    size_t nslots;
+    word *mark; /* work_group's marks: [((slot * NK + k) * NY + y) * nwords + word] */
+    struct kpi_table t;
+};
+
 struct ctx {
-    const struct kpi_window *w;
+    const struct kpi_params *p;
     const struct kpi_model *m;
     int32_t P, G;
     int32_t gap; /* loadoff_pre_gap_days: days before a left out of the change's pre period */
     const struct tool_use *use; /* the uses of prepare() */
     const size_t *off;
-    uint32_t ncells; /* org, sites, departments, roles, tools */
-    struct acc *acc; /* [(cell * NK + k) * NY + y] */
-    struct used *used;
-    size_t nused, capused;
+    uint32_t ncells;  /* org, sites, departments, roles, tools */
+    struct lwin *win; /* the windows of the batch */
+    size_t nwin;
 };
 
 static int64_t sday(int32_t d)
@@ -128,10 +148,8 @@ static void tally_day(struct tally *u, int32_t day)
     }
 }
 
-static void *adoption_days(const struct kpi_model *m, const struct kpi_params *p)
+static struct uses *adoption_days(const struct kpi_model *m, const struct kpi_params *p)
 {
-    if (p->loadoff_period_days <= 0 || !m->npersons)
-        return NULL; /* loadoff_compute does nothing */
     int32_t M = (int32_t)p->loadoff_min_active_days;
     struct uses *c = xcalloc(1, sizeof *c);
     size_t nt = 1 + m->tools.n;
@@ -180,14 +198,11 @@ static void *adoption_days(const struct kpi_model *m, const struct kpi_params *p
     return c;
 }
 
-static void release_uses(void *prep)
+static void release_uses(struct uses *u)
 {
-    struct uses *u = prep;
-    if (u) {
-        xfree(u->use);
-        xfree(u->off);
-        xfree(u);
-    }
+    xfree(u->use);
+    xfree(u->off);
+    xfree(u);
 }
 
 /* Person pi's first matched usage day of tool set t, or NONE_DAY. */
@@ -364,7 +379,7 @@ static unsigned outcomes(const struct ctx *c, const struct member_sums *ms, int6
     }
     if (fte > 0) {
         /* hours / (sum of fte x H / 7): micro-hours x 7e6 / (fte-micro-days x H micro) */
-        double contracted = (double)fte * (double)c->w->p->contract_hours_micro / 7e6;
+        double contracted = (double)fte * (double)c->p->contract_hours_micro / 7e6;
         y[Y_OVERTIME] = (double)sum(ms, S_OVERTIME, from, to) / contracted;
         y[Y_SICKNESS] = (double)sum(ms, S_SICK, from, to) / contracted;
         def |= 1u << Y_OVERTIME | 1u << Y_SICKNESS;
@@ -387,7 +402,7 @@ static unsigned deltas(const struct ctx *c, const struct member_sums *ms, int k,
 
 /* ---- cells ---- */
 
-static struct acc *acc_of(struct ctx *c, uint32_t cell, int k, int y)
+static struct acc *acc_of(struct lwin *c, uint32_t cell, int k, int y)
 {
     return &c->acc[((size_t)cell * NK + (size_t)k) * NY + (size_t)y];
 }
@@ -408,7 +423,7 @@ static int cells_of(const struct ctx *c, const struct job *j, uint32_t out[4])
     return 4;
 }
 
-static void use(struct ctx *c, uint32_t cell, int k, int y, uint32_t pi)
+static void use(struct lwin *c, uint32_t cell, int k, int y, uint32_t pi)
 {
     if (c->nused == c->capused)
         xgrow((void **)&c->used, &c->capused, c->nused + 1, sizeof *c->used);
@@ -417,23 +432,19 @@ static void use(struct ctx *c, uint32_t cell, int k, int y, uint32_t pi)
 
 /* ---- one (department, role) group ---- */
 
-/* Marks are bitsets over a group's members, one per (slot, kind, outcome). */
-typedef uint64_t word;
-#define WORD_BITS 64
-#ifndef CTL_BYTES                    /* a build may set it lower to try the chunks */
-#define CTL_BYTES ((size_t)64 << 20) /* work_group's control bitsets at most */
-#endif
-#define WORDS(n) (((n) + WORD_BITS - 1) / WORD_BITS)
-
 static int bit(const word *b, size_t i)
 {
     return (int)(b[i / WORD_BITS] >> (i % WORD_BITS) & 1);
 }
 
-/* Lists the marked controls of each slot's cell into c->used and clears the marks. */
-static void flush_marks(struct ctx *c, word *mark, const uint32_t *slot_cell, size_t nslots,
-                        const uint32_t *members, size_t nwords)
+/* Lists the window's marked controls of each slot's cell into its used list and clears
+ * the marks and slots. */
+static void flush_marks(struct lwin *c, const uint32_t *members, size_t nwords)
 {
+    word *mark = c->mark;
+    const uint32_t *slot_cell = c->slot_cell;
+    size_t nslots = c->nslots;
+    c->nslots = 0;
     for (size_t sl = 0; sl < nslots; sl++)
         for (int k = 0; k < NK; k++)
             for (int y = 0; y < NY; y++) {
@@ -524,9 +535,9 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
      * kind and outcome (slot), then listed once each for the distinct-control counts.
      * Jobs of one set are adjacent (sorted by a, k, t): the set's controls defined for
      * each outcome (a bitset over members) and their sum are made once for all of them. */
-    uint32_t slot_cell[64];
-    size_t nslots = 0, maxslots = sizeof slot_cell / sizeof *slot_cell;
-    word *mark = xcalloc(maxslots * NK * NY * nwords + 1, sizeof *mark);
+    size_t maxslots = sizeof c->win->slot_cell / sizeof *c->win->slot_cell;
+    for (size_t wi = 0; wi < c->nwin; wi++)
+        c->win[wi].mark = xcalloc(maxslots * NK * NY * nwords + 1, sizeof(word));
     size_t ji = 0; /* the next job to estimate (jobs are in set order) */
     struct runs g = {.dept = jobs[0].dept, .role = jobs[0].role};
     for (size_t c0 = 0; c0 < nsets; c0 += chunk) {
@@ -601,34 +612,39 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
                 if (!cn)
                     continue;
                 double e = own[i * NY + (size_t)y] - cs / (double)cn;
-                for (int ci = 0; ci < ncell; ci++) {
-                    struct acc *a = acc_of(c, cells[ci], j->k, y);
-                    a->sum += e;
-                    a->sum2 += e * e;
-                    a->n++;
-                    size_t sl = 0;
-                    while (sl < nslots && slot_cell[sl] != cells[ci])
-                        sl++;
-                    if (sl == nslots) {
-                        if (nslots == maxslots) { /* flush the marks to make room */
-                            flush_marks(c, mark, slot_cell, nslots, members, nwords);
-                            nslots = sl = 0;
+                for (uint64_t wm = j->wins; wm; wm &= wm - 1) {
+                    struct lwin *lw = &c->win[__builtin_ctzll(wm)];
+                    for (int ci = 0; ci < ncell; ci++) {
+                        struct acc *a = acc_of(lw, cells[ci], j->k, y);
+                        a->sum += e;
+                        a->sum2 += e * e;
+                        a->n++;
+                        size_t sl = 0;
+                        while (sl < lw->nslots && lw->slot_cell[sl] != cells[ci])
+                            sl++;
+                        if (sl == lw->nslots) {
+                            if (lw->nslots == maxslots) { /* flush the marks to make room */
+                                flush_marks(lw, members, nwords);
+                                sl = 0;
+                            }
+                            lw->slot_cell[lw->nslots++] = cells[ci];
                         }
-                        slot_cell[nslots++] = cells[ci];
+                        /* Its controls, itself left out unless another estimate used it. */
+                        word *mk = &lw->mark[((sl * NK + j->k) * NY + (size_t)y) * nwords];
+                        int self_marked = self_ctl && bit(mk, self);
+                        for (size_t w = 0; w < nwords; w++)
+                            mk[w] |= cy[w];
+                        if (self_ctl && !self_marked)
+                            mk[self / WORD_BITS] &= ~((word)1 << (self % WORD_BITS));
                     }
-                    /* Its controls, itself left out unless another estimate used it. */
-                    word *mk = &mark[((sl * NK + j->k) * NY + (size_t)y) * nwords];
-                    int self_marked = self_ctl && bit(mk, self);
-                    for (size_t w = 0; w < nwords; w++)
-                        mk[w] |= cy[w];
-                    if (self_ctl && !self_marked)
-                        mk[self / WORD_BITS] &= ~((word)1 << (self % WORD_BITS));
                 }
             }
         }
     }
-    flush_marks(c, mark, slot_cell, nslots, members, nwords);
-    xfree(mark);
+    for (size_t wi = 0; wi < c->nwin; wi++) {
+        flush_marks(&c->win[wi], members, nwords);
+        xfree(c->win[wi].mark);
+    }
     xfree(ctl);
     xfree(sets);
     xfree(own);
@@ -657,33 +673,41 @@ static int by_member(const void *x, const void *y)
     return a->pi < b->pi ? -1 : a->pi > b->pi;
 }
 
-static int by_used(const void *x, const void *y)
+/* The (cell, kind, outcome) index of a used entry, as acc_of's. */
+static size_t used_idx(const struct used *u)
 {
-    const struct used *a = x, *b = y;
-    if (a->cell != b->cell)
-        return a->cell < b->cell ? -1 : 1;
-    if (a->k != b->k)
-        return a->k < b->k ? -1 : 1;
-    if (a->y != b->y)
-        return a->y < b->y ? -1 : 1;
-    return a->pi < b->pi ? -1 : a->pi > b->pi;
+    return ((size_t)u->cell * NK + u->k) * NY + u->y;
 }
 
-static void emit(struct ctx *c)
+/* Makes the window's rows into lw->t. */
+static void emit(const struct ctx *cx, struct lwin *c)
 {
-    const struct kpi_model *m = c->m;
-    const struct kpi_window *w = c->w;
-    /* Distinct controls per (cell, kind, outcome). */
-    if (c->nused) /* qsort of a NULL array is undefined, even for 0 elements */
-        qsort(c->used, c->nused, sizeof *c->used, by_used);
-    int64_t *controls = xcalloc((size_t)c->ncells * NK * NY + 1, sizeof *controls);
-    for (size_t i = 0; i < c->nused; i++) {
-        const struct used *u = &c->used[i];
-        if (i && !by_used(u, &c->used[i - 1]))
-            continue;
-        controls[((size_t)u->cell * NK + u->k) * NY + u->y]++;
-    }
-    for (uint32_t cell = 0; cell < c->ncells; cell++) {
+    const struct kpi_model *m = cx->m;
+    const struct kpi_span *w = &c->span;
+    struct kpi_table *t = &c->t;
+    /* Distinct controls per (cell, kind, outcome): the used entries bucketed by it, and
+     * in each bucket a person counted when not yet stamped with it. */
+    size_t nidx = (size_t)cx->ncells * NK * NY;
+    int64_t *controls = xcalloc(nidx + 1, sizeof *controls);
+    size_t *start = xcalloc(nidx + 2, sizeof *start);
+    uint32_t *pis = xmalloc((c->nused + 1) * sizeof *pis);
+    uint32_t *stamp = xcalloc((size_t)m->npersons + 1, sizeof *stamp);
+    for (size_t i = 0; i < c->nused; i++)
+        start[used_idx(&c->used[i]) + 2]++;
+    for (size_t b = 2; b <= nidx + 1; b++)
+        start[b] += start[b - 1];
+    for (size_t i = 0; i < c->nused; i++)
+        pis[start[used_idx(&c->used[i]) + 1]++] = c->used[i].pi;
+    for (size_t b = 0; b < nidx; b++) /* bucket b is pis[start[b] .. start[b + 1]) */
+        for (size_t i = start[b]; i < start[b + 1]; i++)
+            if (stamp[pis[i]] != b + 1) {
+                stamp[pis[i]] = (uint32_t)(b + 1);
+                controls[b]++;
+            }
+    xfree(start);
+    xfree(pis);
+    xfree(stamp);
+    for (uint32_t cell = 0; cell < cx->ncells; cell++) {
         const char *by, *group;
         uint32_t x = cell;
         if (x == 0) {
@@ -704,37 +728,43 @@ static void emit(struct ctx *c)
                     continue;
                 int64_t ctl = controls[((size_t)cell * NK + (size_t)k) * NY + (size_t)y];
                 int64_t persons = a->n < ctl ? a->n : ctl;
-                kpi_table_add(w->t, kpi_name[k][y], w->name, by, group, a->sum, (double)a->n,
-                              persons, w->s, w->e)
+                kpi_table_add(t, kpi_name[k][y], w->name, by, group, a->sum, (double)a->n, persons,
+                              w->s, w->e)
                     ->controls = ctl;
                 if (k != K_CHANGE || a->n < 2)
                     continue;
                 /* Σ (e - ē)² over n(n - 1); the value is the square root of the ratio. */
                 double n = (double)a->n, ss = a->sum2 - a->sum * a->sum / n;
-                kpi_table_add(w->t, stderr_name[y], w->name, by, group, ss > 0 ? ss : 0,
-                              n * (n - 1), persons, w->s, w->e)
+                kpi_table_add(t, stderr_name[y], w->name, by, group, ss > 0 ? ss : 0, n * (n - 1),
+                              persons, w->s, w->e)
                     ->sqrt_value = true;
             }
     }
     xfree(controls);
 }
 
-static void loadoff_compute(const struct kpi_window *w)
+/* The rows of each window of a batch, made by loadoff_prepare. */
+struct lprep {
+    struct lwin *win;
+    size_t n;
+};
+
+/* Load-off of up to 64 windows in one pass: an adopter's estimate is the same whichever
+ * window its post period ends in, so each group is worked once for all of them. */
+static void batch(const struct kpi_model *m, const struct kpi_params *p, const struct uses *uses,
+                  struct lwin *win, size_t nwin)
 {
-    const struct kpi_model *m = w->m;
-    const struct kpi_params *p = w->p;
-    if (p->loadoff_period_days <= 0 || !m->npersons)
-        return;
-    struct ctx c = {.w = w,
+    struct ctx c = {.p = p,
                     .m = m,
                     .P = (int32_t)p->loadoff_period_days,
                     .G = (int32_t)p->loadoff_ramp_days,
-                    .gap = (int32_t)p->loadoff_pre_gap_days};
-    const struct uses *uses = w->prep;
-    c.use = uses->use;
-    c.off = uses->off;
+                    .gap = (int32_t)p->loadoff_pre_gap_days,
+                    .use = uses->use,
+                    .off = uses->off,
+                    .win = win,
+                    .nwin = nwin};
 
-    /* The estimates to make: adopters whose post period ends in W, each kind. */
+    /* The estimates to make: adopters whose post period ends in a window, each kind. */
     struct job *jobs = NULL;
     size_t nj = 0, capj = 0;
     for (uint32_t pi = 0; pi < m->npersons; pi++) {
@@ -745,12 +775,16 @@ static void loadoff_compute(const struct kpi_window *w)
             if (a == NONE_DAY)
                 continue;
             int64_t end = sday(a) + c.G + c.P - 1;
-            if (end < w->s || end > w->e)
+            uint64_t wins = 0;
+            for (size_t i = 0; i < nwin; i++)
+                if (end >= win[i].span.s && end <= win[i].span.e)
+                    wins |= (uint64_t)1 << i;
+            if (!wins)
                 continue;
             for (int k = 0; k < NK; k++) {
                 int64_t b[4];
                 periods(&c, k, a, b);
-                struct job j = {.pi = pi, .t = t, .k = (uint8_t)k, .a = a};
+                struct job j = {.pi = pi, .t = t, .k = (uint8_t)k, .a = a, .wins = wins};
                 if (!one_group(per, b[0], b[3], &j.dept, &j.role))
                     continue;
                 /* The cell's group: day a for the change, day a - 1 for the pretrend
@@ -788,7 +822,8 @@ static void loadoff_compute(const struct kpi_window *w)
         nmem = u;
         uint32_t *ids = xmalloc((nmem + 1) * sizeof *ids);
         c.ncells = 1 + (uint32_t)(m->sites.n + m->depts.n + m->roles.n + m->tools.n);
-        c.acc = xcalloc((size_t)c.ncells * NK * NY, sizeof *c.acc);
+        for (size_t i = 0; i < nwin; i++)
+            win[i].acc = xcalloc((size_t)c.ncells * NK * NY, sizeof *win[i].acc);
         size_t mi = 0;
         for (size_t i = 0; i < nj;) {
             size_t e = i;
@@ -802,16 +837,67 @@ static void loadoff_compute(const struct kpi_window *w)
             work_group(&c, &jobs[i], e - i, ids, n);
             i = e;
         }
-        emit(&c);
+        for (size_t i = 0; i < nwin; i++) {
+            emit(&c, &win[i]);
+            xfree(win[i].acc);
+            xfree(win[i].used);
+        }
         xfree(ids);
         xfree(mem);
-        xfree(c.acc);
-        xfree(c.used);
     }
     xfree(jobs);
 }
 
+static void *loadoff_prepare(const struct kpi_model *m, const struct kpi_params *p,
+                             const struct kpi_span *windows, size_t n)
+{
+    struct lprep *lp = xcalloc(1, sizeof *lp);
+    lp->win = xcalloc(n + 1, sizeof *lp->win);
+    lp->n = n;
+    for (size_t i = 0; i < n; i++) {
+        lp->win[i].span = windows[i];
+        lp->win[i].t.as_of = p->as_of;
+    }
+    if (p->loadoff_period_days <= 0 || !m->npersons)
+        return lp;
+    struct uses *uses = adoption_days(m, p);
+    for (size_t i = 0; i < n; i += 64)
+        batch(m, p, uses, &lp->win[i], n - i < 64 ? n - i : 64);
+    release_uses(uses);
+    return lp;
+}
+
+/* Hands the window's rows made by loadoff_prepare over to w->t. */
+static void loadoff_compute(const struct kpi_window *w)
+{
+    struct lprep *lp = w->prep;
+    for (size_t i = 0; i < lp->n; i++) {
+        struct lwin *lw = &lp->win[i];
+        if (lw->span.s != w->s || lw->span.e != w->e || strcmp(lw->span.name, w->name) != 0)
+            continue;
+        struct kpi_table *t = w->t;
+        if (lw->t.n) {
+            xgrow((void **)&t->rows, &t->cap, t->n + lw->t.n, sizeof *t->rows);
+            memcpy(t->rows + t->n, lw->t.rows, lw->t.n * sizeof *lw->t.rows);
+            t->n += lw->t.n;
+        }
+        xfree(lw->t.rows); /* the groups now belong to w->t */
+        lw->t.rows = NULL;
+        lw->t.n = lw->t.cap = 0;
+        return;
+    }
+}
+
+static void loadoff_release(void *prep)
+{
+    struct lprep *lp = prep;
+    for (size_t i = 0; i < lp->n; i++)
+        kpi_table_clear(&lp->win[i].t);
+    xfree(lp->win);
+    xfree(lp);
+}
+
 const struct kpi_family kpi_family_loadoff = {.name = "loadoff",
                                               .compute = loadoff_compute,
-                                              .prepare = adoption_days,
-                                              .release = release_uses};
+                                              .prepare = loadoff_prepare,
+                                              .release = loadoff_release};
