@@ -177,8 +177,8 @@ static void *refresh_main(void *arg)
             ;
         /* New data: refresh once none has arrived for a second, so a burst lands first;
          * while data keeps arriving (a bulk load, an agent catching up), refresh every
-         * interval_s, not back to back: a refresh costs a core for up to a second at 50,000
-         * staff, which the load itself needs. */
+         * interval_s, not back to back: a refresh takes the cores for most of a second at
+         * 50,000 staff, which the load itself needs. */
         while (!r->stop && r->dirty) {
             r->dirty = 0;
             struct timespec soon, now;
