@@ -484,8 +484,9 @@ static void work_group(struct ctx *c, struct job *jobs, size_t nj, const uint32_
     ms.s = xmalloc((ms.len + 1) * sizeof *ms.s);
 
     /* Every member against every set: a control when in the group on every day of the
-     * span and without usage of T up to its last day. An adopter's own entry (it can pass
-     * for its pretrend) is kept and skipped when its estimate is made. */
+     * span and without usage of T up to its last day. An adopter that passes as a control
+     * of its own set (it can, for its pretrend) is counted there and taken out again when
+     * its own estimate is made. */
     double *own = xcalloc(nj * NY + 1, sizeof *own); /* each job's own deltas */
     uint8_t *own_def = xcalloc(nj + 1, 1);
     /* Each member's own jobs, as chains (members are sorted by person index; an adopter
