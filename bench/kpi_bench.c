@@ -184,7 +184,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (db)
-        printf("database %s: %u staff (model loaded in %.1f s)\n", db, m->npersons, build);
+        printf("stored database: %u staff (model loaded in %.1f s)\n", m->npersons, build);
     else
         printf("staff %d, days %d: %llu usage events, %llu shifts, %llu EHR days (model built in "
                "%.1f s)\n",
