@@ -50,6 +50,7 @@ struct env {
     char *dir;
     struct store *store;
     struct kpi_model *model;
+    struct kpi_params p;
     struct kpi_table t;
 };
 
@@ -106,14 +107,14 @@ static int setup(void **state)
     assert_true(fx_ingest(ing, &fb, 1));
     ingest_free(ing);
     assert_int_equal(kpi_model_load(&e->model, e->store), 0);
-    struct kpi_params p = {.as_of = fx_day("2026-09-30"),
-                           .min_group_size = 5,
-                           .contract_hours_micro = 40 * MICRO,
-                           .loadoff_period_days = 7,
-                           .loadoff_ramp_days = 7,
-                           .loadoff_min_active_days = 1};
-    kpi_compute_window(e->model, &p, "28d", &e->t);
-    kpi_compute_window(e->model, &p, "365d", &e->t);
+    e->p = (struct kpi_params){.as_of = fx_day("2026-09-30"),
+                               .min_group_size = 5,
+                               .contract_hours_micro = 40 * MICRO,
+                               .loadoff_period_days = 7,
+                               .loadoff_ramp_days = 7,
+                               .loadoff_min_active_days = 1};
+    kpi_compute_window(e->model, &e->p, "28d", &e->t);
+    kpi_compute_window(e->model, &e->p, "365d", &e->t);
     *state = e;
     return 0;
 }
@@ -212,13 +213,51 @@ static void test_selection_by_post_end(void **state)
     assert_close(r->denominator, 2);
 }
 
+/* Windows computed together (side by side, load-off's one pass over all of them) give
+ * exactly the rows each gives alone: an estimate is counted in every window its post
+ * period ends in, and each window's cells, marks and distinct controls are its own. */
+static void test_windows_together(void **state)
+{
+    struct env *e = *state;
+    const char *const w[] = {"7d", "28d", "90d", "365d", "2026Q3", "2026Q2"};
+    enum { NW = sizeof w / sizeof *w };
+    struct kpi_table together[NW], alone[NW];
+    memset(together, 0, sizeof together);
+    memset(alone, 0, sizeof alone);
+    kpi_compute_windows(e->model, &e->p, w, NW, together);
+    size_t loadoff_rows = 0;
+    for (size_t i = 0; i < NW; i++) {
+        kpi_compute_window(e->model, &e->p, w[i], &alone[i]);
+        assert_int_equal(together[i].n, alone[i].n);
+        for (size_t r = 0; r < alone[i].n; r++) {
+            const struct kpi_row *x = &together[i].rows[r], *y = &alone[i].rows[r];
+            assert_string_equal(x->kpi, y->kpi);
+            assert_string_equal(x->window, y->window);
+            assert_string_equal(x->by, y->by);
+            assert_string_equal(x->group, y->group);
+            assert_true(x->numerator == y->numerator && x->denominator == y->denominator);
+            assert_int_equal(x->persons, y->persons);
+            assert_int_equal(x->controls, y->controls);
+            assert_int_equal(x->suppressed, y->suppressed);
+            assert_int_equal(x->dominated, y->dominated);
+            loadoff_rows += strncmp(y->kpi, "loadoff_", 8) == 0;
+        }
+    }
+    /* Not vacuous: 28d and 365d hold the estimates of the tests above, and 2026Q2 none. */
+    assert_true(loadoff_rows >= 10);
+    assert_null(kpi_table_find(&together[5], "loadoff_wow8_change", "2026Q2", "org", "all"));
+    for (size_t i = 0; i < NW; i++) {
+        kpi_table_clear(&together[i]);
+        kpi_table_clear(&alone[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_change),
-        cmocka_unit_test(test_not_counted),
-        cmocka_unit_test(test_pretrend),
-        cmocka_unit_test(test_selection_by_post_end),
+        cmocka_unit_test(test_change),           cmocka_unit_test(test_not_counted),
+        cmocka_unit_test(test_pretrend),         cmocka_unit_test(test_selection_by_post_end),
+        cmocka_unit_test(test_windows_together),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
