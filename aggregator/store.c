@@ -70,8 +70,11 @@ int store_open(struct store **out, const char *path, bool sync_writes, bool read
     rocksdb_options_increase_parallelism(s->opts, 2);
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     /* Ingest looks every record's key up before writing it, and almost every key is new:
-     * a whole-key bloom filter in front of each memtable answers those misses. */
-    rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.05);
+     * a whole-key bloom filter in front of each memtable answers those misses. A
+     * hundredth of the memtable's size gives it about 8 bits per key: few false
+     * positives, and small enough to stay in cache (at 0.05 every insert and lookup
+     * missed the cache; bench/history.md, item 14). */
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.01);
     rocksdb_options_set_memtable_whole_key_filtering(s->opts, 1);
     if (read_only)
         rocksdb_options_set_max_open_files(s->opts, -1); /* required by secondaries */
@@ -304,12 +307,22 @@ int store_txn_get(struct store_txn *t, enum store_cf cf, const void *key, size_t
     return own;
 }
 
+/* RocksDB counts key comparisons and more in a per-thread perf context unless told not
+ * to, in the calling thread; every count is a thread-local lookup in the shared library,
+ * 8% of the ingest thread's time in a profile (bench/history.md, item 14). Nothing reads
+ * them. The setting is per thread, so it is made before each hot call. */
+static void no_perf_counts(void)
+{
+    rocksdb_set_perf_level(1); /* rocksdb::kDisable */
+}
+
 int store_multi_get(struct store *s, enum store_cf cf, size_t n, const uint8_t *const *keys,
                     const size_t *klens, struct arena *ar, uint8_t *found, const char **vals,
                     size_t *vlens)
 {
     if (!n)
         return 0;
+    no_perf_counts();
     rocksdb_pinnableslice_t **ps = xcalloc(n, sizeof *ps);
     char **errs = xcalloc(n, sizeof *errs);
     /* In calls of 32 keys: RocksDB keeps up to 32 key contexts inline (MAX_BATCH_SIZE);
@@ -349,6 +362,7 @@ int store_multi_get(struct store *s, enum store_cf cf, size_t n, const uint8_t *
 int store_txn_commit(struct store_txn *t)
 {
     char *err = NULL;
+    no_perf_counts();
     rocksdb_write(t->s->db, t->s->wopts, t->wb, &err);
     if (err) {
         log_error("store: write failed: %s", err);
