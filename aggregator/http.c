@@ -179,11 +179,48 @@ static unsigned ingest_status(enum ingest_result r)
     case INGEST_HEARTBEAT: return 200;
     case INGEST_MALFORMED: return 400;
     case INGEST_WRONG_AGENT: return 401;
-    case INGEST_UNAVAILABLE: return 503;
+    case INGEST_UNAVAILABLE:
+    case INGEST_OUT_OF_ORDER: return 503;
     case INGEST_TOO_COSTLY: return 413;
     }
     return 500;
 }
+
+/* An ingest answer; a 200 tells the agent it may send a batch while the one before is
+ * unanswered (docs/wire.md, "Two batches in flight"). */
+static enum MHD_Result reply_ingest(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    struct sbuf b = {0};
+    sbuf_printf(&b, "%s\n", msg);
+    size_t len;
+    char *p = sbuf_take(&b, &len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (status == 200)
+        MHD_add_response_header(r, "Cadre-Pipeline", "2");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The Cadre-Follows header: 0 and *seq, 1 when absent, -1 when not a number. */
+static int follows_of(struct MHD_Connection *c, uint64_t *seq)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cadre-Follows");
+    if (!v)
+        return 1;
+    size_t n = strlen(v);
+    if (n < 1 || n > 20 || strspn(v, "0123456789") != n)
+        return -1;
+    errno = 0;
+    unsigned long long x = strtoull(v, NULL, 10);
+    if (errno)
+        return -1;
+    *seq = x;
+    return 0;
+}
+
+static enum MHD_Result ingest_body(struct http_server *h, struct MHD_Connection *c, struct req *rq);
 
 static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connection *c,
                                      struct req *rq)
@@ -192,6 +229,19 @@ static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connectio
         return reply_busy(h, c);
     if (rq->status)
         return reply_text(c, (unsigned)rq->status, rq->msg);
+    ingest_enter(h->ing, rq->agent);
+    enum MHD_Result r = ingest_body(h, c, rq);
+    ingest_leave(h->ing, rq->agent);
+    return r;
+}
+
+/* The body of a request of a known agent, whole. */
+static enum MHD_Result ingest_body(struct http_server *h, struct MHD_Connection *c, struct req *rq)
+{
+    uint64_t follows;
+    int fr = follows_of(c, &follows);
+    if (fr < 0)
+        return reply_text(c, 400, "Cadre-Follows must be a batch sequence number");
     const char *ctype =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!ctype || strncmp(ctype, "application/x-protobuf", 22) != 0)
@@ -225,14 +275,17 @@ static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connectio
     /* The tokens (and the agent's scope in them) stay as they are while the batch is
      * applied: a SIGHUP reload waits for it. */
     pthread_rwlock_rdlock(&h->tokens_lock);
-    enum ingest_result res = ingest_batch(h->ing, rq->agent, tokens_scope(h->agents, rq->agent),
-                                          (const uint8_t *)body, len, msg, sizeof msg);
+    enum ingest_result res =
+        ingest_batch_after(h->ing, rq->agent, tokens_scope(h->agents, rq->agent),
+                           fr ? NULL : &follows, (const uint8_t *)body, len, msg, sizeof msg);
     pthread_rwlock_unlock(&h->tokens_lock);
     xfree(plain);
     unsigned status = ingest_status(res);
-    if (status != 200)
+    if (res == INGEST_OUT_OF_ORDER) /* the agent sends it again at once: not a fault */
+        log_debug("ingest from %s: %u %s", rq->agent, status, msg);
+    else if (status != 200)
         log_warn("ingest from %s: %u %s", rq->agent, status, msg);
-    return reply_text(c, status, msg);
+    return reply_ingest(c, status, msg);
 }
 
 static int accepts_gzip(struct MHD_Connection *c)

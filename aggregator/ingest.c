@@ -84,6 +84,19 @@ struct ingest {
     int64_t min_free;       /* store_min_free_bytes; 0: no check */
     uint64_t disk_refusals; /* batches refused for it */
     int64_t disk_warned_s;  /* monotonic second of the last warning */
+    /* Batches being handled per agent, for batches that follow one (ingest_batch_after);
+     * under order_mu, not lock, so that a waiting batch never holds up the others. */
+    pthread_mutex_t order_mu;
+    pthread_cond_t order_cv; /* broadcast by ingest_leave */
+    struct handling *handling;
+    size_t nhandling, caphandling;
+};
+
+/* An agent's requests between ingest_enter and ingest_leave, and how many of them wait
+ * for the batch they follow. Agents come from the tokens file: the list stays short. */
+struct handling {
+    char agent[65];
+    unsigned active, waiting;
 };
 
 void ingest_set_min_free(struct ingest *ing, int64_t bytes)
@@ -197,6 +210,12 @@ int ingest_new(struct ingest **out, struct store *store, struct kpi_model *model
     ing->notify = notify;
     ing->notify_ud = ud;
     pthread_mutex_init(&ing->lock, NULL);
+    pthread_mutex_init(&ing->order_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ing->order_cv, &ca);
+    pthread_condattr_destroy(&ca);
     load_meta(ing);
     *out = ing;
     return 0;
@@ -207,6 +226,9 @@ void ingest_free(struct ingest *ing)
     if (!ing)
         return;
     pthread_mutex_destroy(&ing->lock);
+    pthread_mutex_destroy(&ing->order_mu);
+    pthread_cond_destroy(&ing->order_cv);
+    xfree(ing->handling);
     xfree(ing->agents);
     xfree(ing);
 }
@@ -683,9 +705,90 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
     return INGEST_STORED;
 }
 
+/* The agent's entry of ing->handling; order_mu held. */
+static struct handling *handling_of(struct ingest *ing, const char *agent, bool create)
+{
+    for (size_t i = 0; i < ing->nhandling; i++)
+        if (strcmp(ing->handling[i].agent, agent) == 0)
+            return &ing->handling[i];
+    if (!create)
+        return NULL;
+    xgrow((void **)&ing->handling, &ing->caphandling, ing->nhandling + 1, sizeof *ing->handling);
+    struct handling *h = &ing->handling[ing->nhandling++];
+    memset(h, 0, sizeof *h);
+    snprintf(h->agent, sizeof h->agent, "%s", agent);
+    return h;
+}
+
+void ingest_enter(struct ingest *ing, const char *agent)
+{
+    pthread_mutex_lock(&ing->order_mu);
+    handling_of(ing, agent, true)->active++;
+    pthread_mutex_unlock(&ing->order_mu);
+}
+
+void ingest_leave(struct ingest *ing, const char *agent)
+{
+    pthread_mutex_lock(&ing->order_mu);
+    struct handling *h = handling_of(ing, agent, false);
+    if (h && h->active)
+        h->active--;
+    pthread_cond_broadcast(&ing->order_cv);
+    pthread_mutex_unlock(&ing->order_mu);
+}
+
+/* The CF_BATCHES key of batch seq of b's spool into k (64 + 1 + 16 + 8 bytes); its length. */
+static size_t batch_key(uint8_t *k, const Cadre__Batch *b, uint64_t seq)
+{
+    size_t idlen = strlen(b->agent_id);
+    memcpy(k, b->agent_id, idlen);
+    k[idlen] = 0;
+    memcpy(k + idlen + 1, b->spool_id.data, 16);
+    be_put_u64(k + idlen + 17, seq);
+    return idlen + 25;
+}
+
+/* Whether batch seq of b's spool is stored, waiting for it while another batch of the
+ * agent is being handled and not waiting itself (two that wait for each other give up at
+ * once), at most INGEST_FOLLOW_WAIT_MS. 1 stored, 0 not, -EIO. */
+static int wait_stored(struct ingest *ing, const Cadre__Batch *b, uint64_t seq)
+{
+    uint8_t k[64 + 1 + 16 + 8];
+    size_t kl = batch_key(k, b, seq);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += INGEST_FOLLOW_WAIT_MS / 1000;
+    pthread_mutex_lock(&ing->order_mu);
+    struct handling *h = handling_of(ing, b->agent_id, true);
+    h->waiting++;
+    int rc;
+    for (;;) {
+        rc = store_get(ing->store, CF_BATCHES, k, kl, NULL, NULL);
+        if (rc != 0)
+            break;
+        /* h stays put while order_mu is held; handling_of may move it between waits. */
+        h = handling_of(ing, b->agent_id, true);
+        if (h->active <= h->waiting ||
+            pthread_cond_timedwait(&ing->order_cv, &ing->order_mu, &end) == ETIMEDOUT) {
+            rc = store_get(ing->store, CF_BATCHES, k, kl, NULL, NULL);
+            break;
+        }
+    }
+    handling_of(ing, b->agent_id, true)->waiting--;
+    pthread_mutex_unlock(&ing->order_mu);
+    return rc < 0 ? -EIO : rc;
+}
+
 enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
                                 const struct ingest_scope *scope, const uint8_t *body, size_t len,
                                 char *msg, size_t msglen)
+{
+    return ingest_batch_after(ing, token_agent, scope, NULL, body, len, msg, msglen);
+}
+
+enum ingest_result ingest_batch_after(struct ingest *ing, const char *token_agent,
+                                      const struct ingest_scope *scope, const uint64_t *follows,
+                                      const uint8_t *body, size_t len, char *msg, size_t msglen)
 {
     /* The batch's messages and packed bodies live in one arena, freed at the end. */
     struct arena ar = {.block = len + (64 << 10), .limit = INGEST_DECODE_BYTES(len)};
@@ -707,6 +810,21 @@ enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
     }
     if (we != WIRE_OK)
         snprintf(msg, msglen, "%s", wire_error_text(we));
+    /* A batch that follows another one waits for it here, outside the lock: its decoding
+     * overlapped the other's writing, and its turn comes once that one is stored. */
+    if (res == INGEST_STORED && follows && b->has_seq) {
+        int st = wait_stored(ing, b, *follows);
+        if (st <= 0) {
+            if (st < 0)
+                snprintf(msg, msglen, "the store cannot read; retry later");
+            else
+                snprintf(msg, msglen,
+                         "batch %llu, which this one follows, is not stored; send again",
+                         (unsigned long long)*follows);
+            arena_release(&ar);
+            return st < 0 ? INGEST_UNAVAILABLE : INGEST_OUT_OF_ORDER;
+        }
+    }
     pthread_mutex_lock(&ing->lock);
     if (res != INGEST_STORED) {
         ing->batches[BATCH_REJECTED]++;
@@ -736,13 +854,8 @@ enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
         store_txn_free(txn);
         goto out;
     }
-    size_t idlen = strlen(b->agent_id);
     uint8_t bkey[64 + 1 + 16 + 8];
-    memcpy(bkey, b->agent_id, idlen);
-    bkey[idlen] = 0;
-    memcpy(bkey + idlen + 1, b->spool_id.data, 16);
-    be_put_u64(bkey + idlen + 17, b->seq);
-    size_t bklen = idlen + 25;
+    size_t bklen = batch_key(bkey, b, b->seq);
     int seen = store_get(ing->store, CF_BATCHES, bkey, bklen, NULL, NULL);
     bool changed = false;
     if (seen < 0) {

@@ -70,13 +70,14 @@ void ingest_set_min_free(struct ingest *ing, int64_t bytes);
 
 /* What became of a batch; the HTTP layer maps it to a status (docs/wire.md, "Answers"). */
 enum ingest_result {
-    INGEST_STORED,      /* its records are durable (or it changed nothing new) */
-    INGEST_DUPLICATE,   /* (agent, spool, seq) was stored before: nothing changed */
-    INGEST_HEARTBEAT,   /* no records: the agent's state was noted */
-    INGEST_MALFORMED,   /* not a batch, or a bad envelope: sending it again cannot help */
-    INGEST_WRONG_AGENT, /* the batch's agent id is not the token's */
-    INGEST_UNAVAILABLE, /* the store cannot read or write, or memory ran out: retry later */
-    INGEST_TOO_COSTLY,  /* decoding would pass INGEST_DECODE_BYTES(len): split the batch */
+    INGEST_STORED,       /* its records are durable (or it changed nothing new) */
+    INGEST_DUPLICATE,    /* (agent, spool, seq) was stored before: nothing changed */
+    INGEST_HEARTBEAT,    /* no records: the agent's state was noted */
+    INGEST_MALFORMED,    /* not a batch, or a bad envelope: sending it again cannot help */
+    INGEST_WRONG_AGENT,  /* the batch's agent id is not the token's */
+    INGEST_UNAVAILABLE,  /* the store cannot read or write, or memory ran out: retry later */
+    INGEST_TOO_COSTLY,   /* decoding would pass INGEST_DECODE_BYTES(len): split the batch */
+    INGEST_OUT_OF_ORDER, /* the batch it follows is not stored: nothing written, send again */
 };
 
 /* The most memory decoding and checking a body of len bytes may take: an agent's batches
@@ -97,6 +98,21 @@ static inline int ingest_result_acked(enum ingest_result r)
 enum ingest_result ingest_batch(struct ingest *ing, const char *token_agent,
                                 const struct ingest_scope *scope, const uint8_t *body, size_t len,
                                 char *msg, size_t msglen);
+
+/* As ingest_batch, for a batch sent while batch *follows of the same spool was still
+ * unanswered (follows NULL: none; docs/wire.md, "Two batches in flight"). It is applied
+ * only once that batch is stored: while another batch of the same agent is being handled
+ * (between ingest_enter and ingest_leave) it waits for it, at most INGEST_FOLLOW_WAIT_MS;
+ * then, or at once when nothing of the agent's is being handled, INGEST_OUT_OF_ORDER. */
+#define INGEST_FOLLOW_WAIT_MS 10000
+enum ingest_result ingest_batch_after(struct ingest *ing, const char *token_agent,
+                                      const struct ingest_scope *scope, const uint64_t *follows,
+                                      const uint8_t *body, size_t len, char *msg, size_t msglen);
+
+/* Around the handling of a whole request body of agent (inflating included), so that a
+ * batch that follows it knows it is coming. Thread-safe. */
+void ingest_enter(struct ingest *ing, const char *agent);
+void ingest_leave(struct ingest *ing, const char *agent);
 
 /* Copies the counters. Thread-safe. */
 void ingest_stats(struct ingest *ing, struct ingest_stats *st);

@@ -50,6 +50,11 @@ check_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Authorization: Bearer tok-1' \
   -H 'Content-Type: application/x-protobuf' --data-binary 'x' "http://127.0.0.1:$port/v1/ingest")" 400 \
   "ingest answers during the flood"
+# A Cadre-Follows that is not a sequence number is refused before the body is looked at.
+check_eq "$(curl -s -o "$T/follows.out" -w '%{http_code}' --max-time 2 -H 'Authorization: Bearer tok-1' \
+  -H 'Content-Type: application/x-protobuf' -H 'Cadre-Follows: 12x' --data-binary 'x' \
+  "http://127.0.0.1:$port/v1/ingest")" 400 "a bad Cadre-Follows header is refused"
+check_grep 'Cadre-Follows must be a batch sequence number' "$T/follows.out" "and the answer says why"
 # Per address: 1,100 attempted, at most 256 kept open (the others were closed at once).
 sleep 1
 release d

@@ -2,6 +2,7 @@
  * rejected records, persisted counters. */
 #include "tests/unit/testutil.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #include "aggregator/kpi.h"
@@ -660,6 +661,115 @@ static void test_legacy_owners(void **state)
     assert_int_equal(st.stored[REC_SHIFTS], 0);
 }
 
+/* Ingests fb as agent a1 with seq, following *follows (NULL: none); clears fb. */
+static enum ingest_result after(struct env *e, struct fx_batch *fb, uint64_t seq,
+                                const uint64_t *follows)
+{
+    size_t len;
+    uint8_t *buf = fx_pack(fb, "a1", seq, &len);
+    char msg[256];
+    enum ingest_result r =
+        ingest_batch_after(e->ing, "a1", NULL, follows, buf, len, msg, sizeof msg);
+    xfree(buf);
+    fx_clear(fb);
+    return r;
+}
+
+/* Person 1's one staffing episode, in department dept. */
+static void episode(struct fx_batch *fb, const char *dept)
+{
+    fx_staffing(fb, 1, "2025-01-01", NULL, 0, "north", dept, "nurse", 0, 1000000);
+}
+
+static const char *stored_dept(struct env *e)
+{
+    static char dept[65];
+    uint8_t staff[16], key[RECKEY_MAX];
+    fx_staff(staff, 1);
+    size_t kl = reckey_staffing(key, staff, fx_day("2025-01-01"));
+    char *val;
+    size_t vlen;
+    if (store_get(e->store, CF_STAFFING, key, kl, &val, &vlen) != 1)
+        return NULL;
+    const char *w;
+    size_t wl, pre = store_value_writer(val, vlen, &w, &wl);
+    Cadre__Staffing *s = cadre__staffing__unpack(NULL, vlen - pre, (uint8_t *)val + pre);
+    snprintf(dept, sizeof dept, "%s", s ? s->department : "?");
+    cadre__staffing__free_unpacked(s, NULL);
+    xfree(val);
+    return dept;
+}
+
+struct sender {
+    struct env *e;
+    int started;
+    enum ingest_result r;
+};
+
+/* Batch 5 (department ER), sent before batch 6 follows it but handled slowly: the
+ * request is counted as being handled (ingest_enter) before batch 6 arrives, and its
+ * body is ingested 300 ms later. */
+static void *slow_sender(void *arg)
+{
+    struct sender *sd = arg;
+    struct timespec t = {0, 300 * 1000000L};
+    nanosleep(&t, NULL);
+    struct fx_batch fb = {0};
+    episode(&fb, "ER");
+    sd->r = after(sd->e, &fb, 5, NULL);
+    ingest_leave(sd->e->ing, "a1");
+    return NULL;
+}
+
+static void test_follows(void **state)
+{
+    struct env *e = *state;
+    struct fx_batch fb = {0};
+    struct ingest_stats st;
+    uint64_t one = 1, three = 3, five = 5;
+    /* Batch 2 follows batch 1, which was never stored and is not being handled: refused
+     * at once, nothing written. */
+    episode(&fb, "ICU");
+    assert_int_equal(after(e, &fb, 2, &one), INGEST_OUT_OF_ORDER);
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_STAFFING], 0);
+    assert_int_equal(st.batches[BATCH_ACCEPTED], 0);
+    /* Once batch 1 is stored, batch 2 goes through (sent again, as an agent does). */
+    episode(&fb, "ICU");
+    assert_int_equal(after(e, &fb, 1, NULL), INGEST_STORED);
+    episode(&fb, "ICU");
+    assert_int_equal(after(e, &fb, 2, &one), INGEST_STORED);
+    /* A batch that follows a duplicate (stored earlier) goes through too. */
+    episode(&fb, "ICU");
+    assert_int_equal(after(e, &fb, 1, NULL), INGEST_DUPLICATE);
+    episode(&fb, "OR");
+    assert_int_equal(after(e, &fb, 4, &one), INGEST_STORED);
+    assert_string_equal(stored_dept(e), "OR");
+    /* Another agent's batch being handled is no reason to wait: refused at once. */
+    ingest_enter(e->ing, "a2");
+    episode(&fb, "ICU");
+    assert_int_equal(after(e, &fb, 7, &three), INGEST_OUT_OF_ORDER);
+    ingest_leave(e->ing, "a2");
+    assert_string_equal(stored_dept(e), "OR");
+
+    /* Batch 6 (department PICU) follows batch 5 (ER), whose request is being handled
+     * but whose body is applied 300 ms later: batch 6 waits for it, so the store ends
+     * with batch 6's episode. Applied in arrival order instead, ER would win. */
+    struct sender sd = {.e = e};
+    ingest_enter(e->ing, "a1"); /* batch 5's request */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, slow_sender, &sd), 0);
+    ingest_enter(e->ing, "a1"); /* batch 6's request */
+    episode(&fb, "PICU");
+    assert_int_equal(after(e, &fb, 6, &five), INGEST_STORED);
+    ingest_leave(e->ing, "a1");
+    pthread_join(th, NULL);
+    assert_int_equal(sd.r, INGEST_STORED);
+    assert_string_equal(stored_dept(e), "PICU");
+    stats(e, &st);
+    assert_int_equal(st.batches[BATCH_ACCEPTED], 5); /* 1, 2, 4, 5 and 6 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -673,6 +783,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_costly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_owners, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
