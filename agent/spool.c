@@ -60,13 +60,17 @@ struct spool {
     uint64_t bytes;
     uint64_t dropped_records, dropped_batches, corrupt;
     uint64_t cut_entries_bound; /* most entries the bytes cut off at open could have held */
-    /* The batch the sender last peeked at. The cap may take it out of the spool while it
-     * is in flight; it is then not counted as dropped, since the sender still delivers it.
-     * Closed before it was delivered, it is counted then. (A kill -9 in that window loses
-     * this one batch uncounted.) */
-    uint64_t peek_seq;
-    uint32_t peek_nrec;
-    bool peek_dropped, have_peek;
+    /* The batches the sender holds (spool_peek, spool_peek_next): in flight. The cap may
+     * take one out of the spool while it is in flight; it is then not counted as dropped,
+     * since the sender may still deliver it. Closed or given back (spool_unpeek) before
+     * it was delivered, it is counted then. (A kill -9 in that window loses these batches
+     * uncounted.) */
+    struct held {
+        uint64_t seq;
+        uint32_t nrec;
+        bool dropped;
+    } held[SPOOL_MAX_HELD];
+    size_t nheld;
     int64_t synced_ms; /* monotonic time of the last sync (SPOOL_FSYNC_INTERVAL) */
     bool state_stale;  /* acks moved head past the state file's (spool_done) */
 };
@@ -179,6 +183,34 @@ static int save_state(struct spool *sp)
     if (!rc)
         sp->state_stale = false;
     return rc;
+}
+
+/* The held batch seq, or NULL. Lock held. */
+static struct held *held_of(struct spool *sp, uint64_t seq)
+{
+    for (size_t i = 0; i < sp->nheld; i++)
+        if (sp->held[i].seq == seq)
+            return &sp->held[i];
+    return NULL;
+}
+
+/* The sender no longer holds h: delivered (counted nowhere), or not (counted as dropped
+ * when the cap took it meanwhile). Lock held. */
+static void release_held(struct spool *sp, struct held *h, bool delivered)
+{
+    if (h->dropped && !delivered) { /* it left while in flight and never arrived */
+        sp->dropped_records += h->nrec;
+        sp->dropped_batches++;
+        log_warn("spool: batch %" PRIu64 " (%" PRIu32 " records), dropped by spool_max_bytes "
+                 "while in flight, was not delivered; counted as dropped",
+                 h->seq, h->nrec);
+        int rc = save_state(sp);
+        if (rc)
+            log_error("spool: cannot save the dropped count: %s", strerror(-rc));
+    }
+    size_t i = (size_t)(h - sp->held);
+    memmove(h, h + 1, (sp->nheld - i - 1) * sizeof *h);
+    sp->nheld--;
 }
 
 static int pread_all(int fd, void *buf, size_t n, uint64_t off)
@@ -299,16 +331,8 @@ void spool_close(struct spool *sp)
 {
     if (!sp)
         return;
-    if (sp->have_peek && sp->peek_dropped) { /* it left while in flight and never arrived */
-        sp->dropped_records += sp->peek_nrec;
-        sp->dropped_batches++;
-        log_warn("spool: batch %" PRIu64 " (%" PRIu32 " records), dropped by spool_max_bytes "
-                 "while in flight, was not delivered; counted as dropped",
-                 sp->peek_seq, sp->peek_nrec);
-        int rc = save_state(sp);
-        if (rc)
-            log_error("spool: cannot save the dropped count: %s", strerror(-rc));
-    }
+    while (sp->nheld)
+        release_held(sp, &sp->held[0], false);
     if (sp->state_stale) /* a clean stop sends no acked batch again */
         save_state(sp);
     if (sp->o.fsync != SPOOL_FSYNC_NEVER)
@@ -487,9 +511,10 @@ int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nre
     bool popped = false;
     while (sp->o.max_bytes && sp->first < sp->nents &&
            sp->bytes + ENTRY_HEAD + plen > sp->o.max_bytes) {
-        if (sp->have_peek && sp->ents[sp->first].seq == sp->peek_seq) {
+        struct held *h = held_of(sp, sp->ents[sp->first].seq);
+        if (h) {
             /* In flight: the sender holds a copy and may yet deliver it; not counted. */
-            sp->peek_dropped = true;
+            h->dropped = true;
         } else {
             dropped_now += sp->ents[sp->first].nrec;
             dropped_batches_now++;
@@ -562,41 +587,75 @@ static struct seg *find_seg(struct spool *sp, uint64_t no)
     return NULL;
 }
 
-int spool_peek(struct spool *sp, struct spool_batch *b)
+/* Copies pending entry i into *b and holds it. Lock held. 0 or -errno. */
+static int hold_entry(struct spool *sp, size_t i, struct spool_batch *b)
 {
-    pthread_mutex_lock(&sp->mu);
-    int rc = -ENOENT;
-    if (sp->first == sp->nents)
-        goto out;
-    struct entry e = sp->ents[sp->first];
+    struct entry e = sp->ents[i];
     struct seg *g = find_seg(sp, e.seg_no);
-    if (!g) {
-        rc = -EIO;
-        goto out;
-    }
+    if (!g)
+        return -EIO;
     uint8_t h[ENTRY_HEAD];
     uint8_t *p = xmalloc(e.len);
-    rc = pread_all(g->fd, h, ENTRY_HEAD, e.off);
+    int rc = pread_all(g->fd, h, ENTRY_HEAD, e.off);
     if (!rc)
         rc = pread_all(g->fd, p, e.len, e.off + ENTRY_HEAD);
     if (!rc && entry_crc(h, p, e.len) != get_u32(h + 4))
         rc = -EBADMSG;
     if (rc) {
         xfree(p);
-        goto out;
+        return rc;
     }
     b->seq = e.seq;
     b->nrec = e.nrec;
-    sp->have_peek = true;
-    sp->peek_seq = e.seq;
-    sp->peek_nrec = e.nrec;
-    sp->peek_dropped = false;
     b->len = e.len - PAYLOAD_HEAD;
     memmove(p, p + PAYLOAD_HEAD, b->len);
     b->recs = p;
-out:
+    struct held *hd = held_of(sp, e.seq);
+    if (!hd) {
+        if (sp->nheld == SPOOL_MAX_HELD) /* a caller that forgot one: the oldest hold goes */
+            release_held(sp, &sp->held[0], false);
+        hd = &sp->held[sp->nheld++];
+    }
+    *hd = (struct held){.seq = e.seq, .nrec = e.nrec};
+    return 0;
+}
+
+int spool_peek(struct spool *sp, struct spool_batch *b)
+{
+    pthread_mutex_lock(&sp->mu);
+    int rc = -ENOENT;
+    if (sp->first < sp->nents) {
+        /* The sender starts over from the oldest: what else it held, it gave up. */
+        for (size_t i = sp->nheld; i-- > 0;)
+            if (sp->held[i].seq != sp->ents[sp->first].seq)
+                release_held(sp, &sp->held[i], false);
+        rc = hold_entry(sp, sp->first, b);
+    }
     pthread_mutex_unlock(&sp->mu);
     return rc;
+}
+
+int spool_peek_next(struct spool *sp, uint64_t after, struct spool_batch *b)
+{
+    pthread_mutex_lock(&sp->mu);
+    int rc = -ENOENT;
+    for (size_t i = sp->first; i + 1 < sp->nents; i++) {
+        if (sp->ents[i].seq == after) {
+            rc = hold_entry(sp, i + 1, b);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sp->mu);
+    return rc;
+}
+
+void spool_unpeek(struct spool *sp, uint64_t seq)
+{
+    pthread_mutex_lock(&sp->mu);
+    struct held *h = held_of(sp, seq);
+    if (h)
+        release_held(sp, h, false);
+    pthread_mutex_unlock(&sp->mu);
 }
 
 int spool_done(struct spool *sp, uint64_t seq)
@@ -608,10 +667,14 @@ int spool_done(struct spool *sp, uint64_t seq)
         for (size_t i = sp->first; i < sp->nents; i++)
             pending |= sp->ents[i].seq == seq;
         rc = pending ? -EINVAL : 0; /* not the oldest: a caller bug; gone: see below */
-        if (!pending && sp->have_peek && sp->peek_seq == seq)
-            sp->peek_dropped = false; /* left the spool while in flight, then delivered */
+        struct held *h = held_of(sp, seq);
+        if (!pending && h) /* left the spool while in flight, then delivered */
+            release_held(sp, h, true);
         goto out;
     }
+    struct held *h = held_of(sp, seq);
+    if (h)
+        release_held(sp, h, true);
     pop_oldest(sp);
     /* The head an ack moves is saved when it lets a segment go, and at close. After a
      * crash the older head only means some acked batches are sent again, which the

@@ -58,9 +58,20 @@ void spool_close(struct spool *sp);
  * the interval had passed since the last sync. Returns 0 or -errno (nothing appended). */
 int spool_append(struct spool *sp, const uint8_t *recs, size_t len, uint32_t nrec, uint64_t *seq);
 
-/* Copies the oldest pending batch into *b (free b->recs with xfree). Returns 0, -ENOENT
- * when nothing is pending, or -errno on a read error. */
+/* The sender holds at most this many batches at once: one, and the one after it while
+ * the first is unanswered (docs/wire.md, "Two batches in flight"). */
+#define SPOOL_MAX_HELD 2
+
+/* Copies the oldest pending batch into *b (free b->recs with xfree) and holds it: were
+ * the cap to drop it while it is in flight, it is not counted as dropped unless it is
+ * given back undelivered. Batches held before are given back. Returns 0, -ENOENT when
+ * nothing is pending, or -errno on a read error. */
 int spool_peek(struct spool *sp, struct spool_batch *b);
+/* The same for the batch right after pending batch `after` (also held). -ENOENT when
+ * there is none (yet), or `after` is not pending. */
+int spool_peek_next(struct spool *sp, uint64_t after, struct spool_batch *b);
+/* Gives back a held batch that was not delivered (it is sent again, from spool_peek). */
+void spool_unpeek(struct spool *sp, uint64_t seq);
 
 /* Removes batch seq, which must be the oldest pending one (acked or refused). A seq that
  * is no longer pending (dropped meanwhile) is ignored. Returns 0 or -errno. */

@@ -372,6 +372,61 @@ static void test_cap_drops_oldest(void **state)
     spool_close(sp);
 }
 
+/* Two batches in flight: the one after the oldest is held too (spool_peek_next). The cap
+ * drops both while they are in flight: the first is delivered (counted nowhere), the
+ * second is given back undelivered (counted as dropped then, 5 records). */
+static void test_two_held(void **state)
+{
+    (void)state;
+    struct spool *sp = open_spool(3500, 0); /* holds three entries of 1000 bytes */
+    for (int i = 1; i <= 3; i++)
+        append(sp, i, 1000);
+    struct spool_batch a, b, c;
+    assert_int_equal(spool_peek(sp, &a), 0);
+    assert_int_equal(spool_peek_next(sp, a.seq, &b), 0);
+    assert_int_equal(b.seq, 2);
+    assert_int_equal(b.nrec, 2);
+    uint8_t want[1000];
+    payload(want, sizeof want, 2);
+    assert_memory_equal(b.recs, want, sizeof want);
+    /* Nothing after the newest, nor after a seq that is not pending. */
+    assert_int_equal(spool_peek_next(sp, 3, &c), -ENOENT);
+    assert_int_equal(spool_peek_next(sp, 9, &c), -ENOENT);
+    append(sp, 5, 1000); /* drops batch 1, in flight */
+    append(sp, 6, 1000); /* drops batch 2, in flight */
+    struct spool_stats st;
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 0);
+    assert_int_equal(spool_done(sp, a.seq), 0); /* delivered after all */
+    spool_unpeek(sp, b.seq);                    /* not delivered */
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_batches, 1);
+    assert_int_equal(st.dropped_records, 2);
+    /* A batch held and given back while still pending is simply sent again. */
+    expect_oldest(sp, 3, 3, 1000);
+    assert_int_equal(spool_peek_next(sp, 3, &c), 0);
+    spool_unpeek(sp, c.seq);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 2);
+    assert_int_equal(st.pending_batches, 3);
+    /* Peeking the oldest again gives back a batch held after it that the cap dropped. */
+    assert_int_equal(spool_peek(sp, &a), 0);
+    xfree(a.recs);
+    xfree(c.recs);
+    assert_int_equal(spool_peek_next(sp, 3, &c), 0); /* batch 4, 5 records */
+    assert_int_equal(c.nrec, 5);
+    append(sp, 7, 1000);                     /* drops 3 (held) */
+    append(sp, 8, 1000);                     /* drops 4 (held) */
+    assert_int_equal(spool_peek(sp, &a), 0); /* the oldest is 5 now: 3 and 4 given back */
+    assert_int_equal(a.seq, 5);
+    spool_get_stats(sp, &st);
+    assert_int_equal(st.dropped_records, 2 + 3 + 5);
+    spool_close(sp);
+    xfree(a.recs);
+    xfree(b.recs);
+    xfree(c.recs);
+}
+
 /* How the shipper takes each answer (the body's encoding is tested in wire_test). */
 static void test_classify(void **state)
 {
@@ -395,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crc_catches_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cap_drops_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_held, setup, teardown),
         cmocka_unit_test(test_classify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
