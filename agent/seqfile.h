@@ -23,7 +23,7 @@ struct seqw {
     uint8_t *buf; /* cap bytes */
     size_t len, cap;
     uint64_t written; /* bytes handed to seqw_put so far */
-    uint32_t crc;     /* CRC32C of those bytes (running value, see seqw_crc) */
+    uint32_t crc;     /* running CRC32C of those bytes but buf's (see seqw_crc) */
     int err;          /* 0 or the first -errno */
 };
 
@@ -47,7 +47,8 @@ struct seqr {
     uint8_t *buf;
     size_t pos, len, cap;
     uint64_t consumed; /* bytes returned by seqr_get so far */
-    uint32_t crc;      /* running CRC32C of those bytes (see seqr_crc) */
+    uint32_t crc;      /* running CRC32C of those bytes before buf + crc_pos (see seqr_crc) */
+    size_t crc_pos;    /* buf[crc_pos, pos) is returned, not yet in crc */
     int err;           /* 0, or -errno of a failed read, or -EBADMSG after a short read */
 };
 
