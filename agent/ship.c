@@ -28,6 +28,7 @@
 
 #define MAX_REASON 1024
 #define MAX_RETRY_AFTER_S 3600
+#define MAX_SOCKS 8 /* past this many open connections, the progress callback cuts off */
 
 struct opts_copy {
     char *url, *token_file, *agent_id, *state_dir, *tls_ca_file, *tls_cert_file, *tls_key_file;
@@ -35,6 +36,28 @@ struct opts_copy {
     bool gzip;
     int64_t retry_max_s, heartbeat_s;
     uint64_t rejected_max_bytes;
+};
+
+/* What one POST came back with. */
+struct answer {
+    long status; /* 0: no HTTP answer */
+    char reason[MAX_REASON];
+    size_t rlen;
+    int64_t retry_after_s; /* -1: none */
+    bool pipeline;         /* Cadre-Pipeline: 2 or more (docs/wire.md) */
+    char err[CURL_ERROR_SIZE + 512];
+};
+
+/* One POST in the making: two can be in flight (a batch, and the one after it). */
+struct xfer {
+    struct ship *s;
+    CURL *c;
+    struct curl_slist *h;
+    uint8_t *z; /* the gzipped body */
+    char *token;
+    bool busy; /* added to the multi handle, not finished */
+    bool sent; /* the whole body went out */
+    struct answer a;
 };
 
 struct ship {
@@ -47,22 +70,19 @@ struct ship {
     bool stop;
     bool kicked;
     bool in_flight;
-    bool posting;        /* inside curl_easy_perform; under mu */
-    curl_socket_t sock;  /* the connection's socket, or CURL_SOCKET_BAD; under mu */
+    unsigned posting; /* POSTs in flight; under mu */
+    /* The open connections' sockets (the two handles share a pool of connections), so
+     * that ship_stop can cut POSTs off at the end of the grace time (libcurl looks at the
+     * progress callback only about once a second); under mu. */
+    curl_socket_t socks[MAX_SOCKS];
+    unsigned nsocks;
     int64_t abort_at_us; /* a POST in flight is cut off past this (0 = never) */
-    CURL *curl;
+    CURLM *multi;
+    struct xfer x[2];
+    bool pipeline;    /* the aggregator's last 2xx allowed two batches in flight */
     unsigned attempt; /* consecutive failures */
     int64_t last_post_us;
     unsigned rnd;
-};
-
-/* What one POST came back with. */
-struct answer {
-    long status; /* 0: no HTTP answer */
-    char reason[MAX_REASON];
-    size_t rlen;
-    int64_t retry_after_s; /* -1: none */
-    char err[CURL_ERROR_SIZE + 512];
 };
 
 enum outcome { OUT_DONE, OUT_RETRY, OUT_STOPPED };
@@ -109,6 +129,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     struct answer *a = ud;
     size_t len = size * n;
+    if (len > 15 && strncasecmp(p, "Cadre-Pipeline:", 15) == 0) {
+        char buf[16];
+        size_t k = len - 15 < sizeof buf - 1 ? len - 15 : sizeof buf - 1;
+        memcpy(buf, p + 15, k);
+        buf[k] = '\0';
+        a->pipeline = strtol(buf, NULL, 10) >= 2;
+    }
     if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
         char buf[64];
         size_t k = len - 12 < sizeof buf - 1 ? len - 12 : sizeof buf - 1;
@@ -129,77 +156,89 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
-    (void)a, (void)b, (void)c, (void)d;
-    struct ship *s = ud;
+    (void)dltotal, (void)dlnow;
+    struct xfer *x = ud;
+    struct ship *s = x->s;
+    if (ultotal > 0 && ulnow >= ultotal)
+        x->sent = true;
     pthread_mutex_lock(&s->mu);
     int64_t at = s->abort_at_us;
     pthread_mutex_unlock(&s->mu);
     return at && now_us() > at; /* non-zero aborts the transfer */
 }
 
-/* The connection's socket, so that ship_stop can cut a POST off at the end of the grace
- * time (libcurl looks at the progress callback only about once a second). */
+/* A new connection's socket, for ship_stop. */
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose)
 {
     (void)purpose;
-    struct ship *s = ud;
+    struct ship *s = ((struct xfer *)ud)->s;
     pthread_mutex_lock(&s->mu);
-    s->sock = fd;
+    if (s->nsocks < MAX_SOCKS)
+        s->socks[s->nsocks++] = fd;
     pthread_mutex_unlock(&s->mu);
     return CURL_SOCKOPT_OK;
 }
 
 static int on_close_socket(void *ud, curl_socket_t fd)
 {
-    struct ship *s = ud;
+    struct ship *s = ((struct xfer *)ud)->s;
     pthread_mutex_lock(&s->mu);
-    if (s->sock == fd)
-        s->sock = CURL_SOCKET_BAD;
+    for (unsigned i = 0; i < s->nsocks; i++) {
+        if (s->socks[i] == fd) {
+            s->socks[i] = s->socks[--s->nsocks];
+            break;
+        }
+    }
     pthread_mutex_unlock(&s->mu);
     return close(fd);
 }
 
-/* POSTs body; fills *a. The options are a snapshot taken by the caller. */
-static void post(struct ship *s, const struct opts_copy *o, const uint8_t *body, size_t len,
-                 struct answer *a)
+/* Starts POSTing body on x (not busy), following batch *follows (NULL: none); the
+ * answer goes to x->a. The options are a snapshot taken by the caller. False when it
+ * could not start (x->a.err says why). */
+static bool xfer_start(struct ship *s, struct xfer *x, const struct opts_copy *o,
+                       const uint8_t *body, size_t len, const uint64_t *follows)
 {
-    memset(a, 0, sizeof *a);
-    a->retry_after_s = -1;
-    char *token = NULL;
-    if (agent_read_token(o->token_file, &token, a->err, sizeof a->err))
-        return;
-    uint8_t *z = NULL;
+    memset(&x->a, 0, sizeof x->a);
+    x->a.retry_after_s = -1;
+    x->sent = false;
+    if (agent_read_token(o->token_file, &x->token, x->a.err, sizeof x->a.err))
+        return false;
     size_t zlen = 0;
-    if (o->gzip && (z = gz_deflate(body, len, &zlen))) {
-        body = z;
+    if (o->gzip && (x->z = gz_deflate(body, len, &zlen))) {
+        body = x->z;
         len = zlen;
     }
-    char url[2048], auth[4200];
+    char url[2048], auth[4200], fol[64];
     snprintf(url, sizeof url, "%s/v1/ingest", o->url);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-    struct curl_slist *h = NULL;
-    h = curl_slist_append(h, "Content-Type: application/x-protobuf");
-    h = curl_slist_append(h, auth);
-    h = curl_slist_append(h, "Expect:");
-    if (z)
-        h = curl_slist_append(h, "Content-Encoding: gzip");
-    CURL *c = s->curl;
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", x->token);
+    x->h = curl_slist_append(x->h, "Content-Type: application/x-protobuf");
+    x->h = curl_slist_append(x->h, auth);
+    x->h = curl_slist_append(x->h, "Expect:");
+    if (x->z)
+        x->h = curl_slist_append(x->h, "Content-Encoding: gzip");
+    if (follows) {
+        snprintf(fol, sizeof fol, "Cadre-Follows: %" PRIu64, *follows);
+        x->h = curl_slist_append(x->h, fol);
+    }
+    CURL *c = x->c;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->h);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x->a);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x->a);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->err);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->a.err);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -211,24 +250,74 @@ static void post(struct ship *s, const struct opts_copy *o, const uint8_t *body,
     if (o->tls_key_file)
         curl_easy_setopt(c, CURLOPT_SSLKEY, o->tls_key_file);
     curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
-    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, s);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, x);
     curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, s);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, x);
+    CURLMcode mc = curl_multi_add_handle(s->multi, c);
+    if (mc != CURLM_OK) {
+        snprintf(x->a.err, sizeof x->a.err, "%s", curl_multi_strerror(mc));
+        return false;
+    }
     pthread_mutex_lock(&s->mu);
-    s->posting = true;
+    s->posting++;
+    x->busy = true;
     pthread_mutex_unlock(&s->mu);
-    CURLcode rc = curl_easy_perform(c);
-    pthread_mutex_lock(&s->mu);
-    s->posting = false;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
-    else if (!a->err[0])
-        snprintf(a->err, sizeof a->err, "%s", curl_easy_strerror(rc));
-    curl_slist_free_all(h);
-    xfree(z);
-    xfree(token);
+    return true;
+}
+
+/* Frees what x's request held (its answer stays). */
+static void xfer_clear(struct xfer *x)
+{
+    curl_slist_free_all(x->h);
+    x->h = NULL;
+    xfree(x->z);
+    x->z = NULL;
+    xfree(x->token);
+    x->token = NULL;
+}
+
+/* Moves the POSTs in flight on for at most ms: sends, receives, and notes those that
+ * finished (x->busy false, x->a filled). */
+static void drive(struct ship *s, int ms)
+{
+    int running = 0;
+    curl_multi_perform(s->multi, &running);
+    CURLMsg *m;
+    int left;
+    bool finished = false;
+    while ((m = curl_multi_info_read(s->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct xfer *x = m->easy_handle == s->x[0].c ? &s->x[0] : &s->x[1];
+        if (m->data.result == CURLE_OK)
+            curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &x->a.status);
+        else if (!x->a.err[0])
+            snprintf(x->a.err, sizeof x->a.err, "%s", curl_easy_strerror(m->data.result));
+        if (m->data.result != CURLE_OK) /* the aggregator may come back as another version */
+            s->pipeline = false;
+        curl_multi_remove_handle(s->multi, x->c);
+        xfer_clear(x);
+        pthread_mutex_lock(&s->mu);
+        x->busy = false;
+        s->posting--;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        finished = true;
+    }
+    if (!finished && running)
+        curl_multi_poll(s->multi, NULL, 0, ms, NULL);
+}
+
+/* POSTs body on x and waits for the answer, in x->a. */
+static void post(struct ship *s, struct xfer *x, const struct opts_copy *o, const uint8_t *body,
+                 size_t len)
+{
+    if (!xfer_start(s, x, o, body, len, NULL)) {
+        xfer_clear(x);
+        return;
+    }
+    while (x->busy)
+        drive(s, 1000);
 }
 
 /* ---- options ---- */
@@ -400,82 +489,56 @@ static void write_rejected(struct ship *s, const struct opts_copy *o, uint64_t s
     atomic_fetch_add(&s->stats->rejected_batches, 1);
 }
 
-/* Sends one batch (records recs of n) until it is acked, refused or the thread stops. */
+/* The envelope of batch seq around recs, for sending now. */
+static uint8_t *encode(struct ship *s, const struct opts_copy *o, uint64_t seq, const uint8_t *recs,
+                       size_t len, size_t *blen)
+{
+    struct spool_stats st;
+    spool_get_stats(s->sp, &st);
+    struct wire_envelope env = {.agent_id = o->agent_id,
+                                .spool_id = o->spool_id,
+                                .has_seq = true,
+                                .seq = seq,
+                                .sent_us = now_us(),
+                                .spool_bytes = st.bytes,
+                                .dropped_records = st.dropped_records};
+    return wire_encode(&env, recs, len, blen);
+}
+
+/* What became of batch seq (records recs of n) given answer a to body: ack, refusal or
+ * split (done here), or OUT_RETRY. */
+static enum outcome settle(struct ship *s, const struct opts_copy *o, uint64_t seq,
+                           const uint8_t *recs, size_t len, uint32_t n, const uint8_t *body,
+                           size_t blen, const struct answer *a);
+
+/* Sends one batch (records recs of n) until it is acked, refused or the thread stops.
+ * first: the answer to a first attempt already made (body first_body), or NULL. */
 static enum outcome deliver(struct ship *s, uint64_t seq, const uint8_t *recs, size_t len,
-                            uint32_t n)
+                            uint32_t n, const struct answer *first, uint8_t *first_body,
+                            size_t first_blen)
 {
     for (;;) {
         pthread_mutex_lock(&s->mu);
         bool stop = s->stop;
         pthread_mutex_unlock(&s->mu);
-        if (stop)
+        if (stop && !first)
             return OUT_STOPPED;
         struct opts_copy o = snapshot_opts(s);
-        struct spool_stats st;
-        spool_get_stats(s->sp, &st);
         size_t blen;
-        struct wire_envelope env = {.agent_id = o.agent_id,
-                                    .spool_id = o.spool_id,
-                                    .has_seq = true,
-                                    .seq = seq,
-                                    .sent_us = now_us(),
-                                    .spool_bytes = st.bytes,
-                                    .dropped_records = st.dropped_records};
-        uint8_t *body = wire_encode(&env, recs, len, &blen);
+        uint8_t *body;
         struct answer *a = xcalloc(1, sizeof *a);
-        post(s, &o, body, blen, a);
-        s->last_post_us = now_us();
-        enum outcome out = OUT_DONE;
-        switch (ship_classify(a->status)) {
-        case SHIP_ACK:
-            s->attempt = 0;
-            atomic_fetch_add(&s->stats->acked_batches, 1);
-            atomic_store(&s->stats->last_ack_us, now_us());
-            log_debug("ship: batch %" PRIu64 " (%u records) acked", seq, n);
-            break;
-        case SHIP_REJECT: {
-            char why[MAX_REASON + 64];
-            snprintf(why, sizeof why, "HTTP 400: %s\n", a->reason);
-            log_error("ship: batch %" PRIu64 " (%u records) refused with 400 (%s); kept in "
-                      "rejected/",
-                      seq, n, a->reason);
-            write_rejected(s, &o, seq, body, blen, why);
-            s->attempt = 0;
-            break;
+        if (first) {
+            *a = *first;
+            body = first_body;
+            blen = first_blen;
+            first = NULL;
+        } else {
+            body = encode(s, &o, seq, recs, len, &blen);
+            post(s, &s->x[0], &o, body, blen);
+            *a = s->x[0].a;
+            s->last_post_us = now_us();
         }
-        case SHIP_SPLIT:
-            s->attempt = 0;
-            if (n <= 1) {
-                log_error("ship: batch %" PRIu64 ": one record too large for the aggregator "
-                          "(413); kept in rejected/",
-                          seq);
-                write_rejected(s, &o, seq, body, blen, "HTTP 413: one record too large\n");
-                break;
-            }
-            size_t cut;
-            uint64_t first;
-            if (wire_split_point(recs, len, n, &cut) || spool_reserve_seq(s->sp, 2, &first)) {
-                log_error("ship: batch %" PRIu64 " cannot be split; kept in rejected/", seq);
-                write_rejected(s, &o, seq, body, blen, "HTTP 413: cannot split\n");
-                break;
-            }
-            log_warn("ship: batch %" PRIu64 " too large (413); sent as batches %" PRIu64
-                     " and %" PRIu64,
-                     seq, first, first + 1);
-            out = deliver(s, first, recs, cut, n / 2);
-            if (out == OUT_DONE)
-                out = deliver(s, first + 1, recs + cut, len - cut, n - n / 2);
-            break;
-        case SHIP_RETRY:
-            atomic_fetch_add(&s->stats->retries, 1);
-            if (a->status)
-                log_warn("ship: batch %" PRIu64 ": HTTP %ld (%.200s); retrying", seq, a->status,
-                         a->reason);
-            else
-                log_warn("ship: batch %" PRIu64 ": %s; retrying", seq, a->err);
-            out = OUT_RETRY;
-            break;
-        }
+        enum outcome out = settle(s, &o, seq, recs, len, n, body, blen, a);
         xfree(body);
         if (out == OUT_RETRY)
             back_off(s, &o, a);
@@ -483,6 +546,174 @@ static enum outcome deliver(struct ship *s, uint64_t seq, const uint8_t *recs, s
         opts_free(&o);
         if (out != OUT_RETRY)
             return out;
+    }
+}
+
+static enum outcome settle(struct ship *s, const struct opts_copy *o, uint64_t seq,
+                           const uint8_t *recs, size_t len, uint32_t n, const uint8_t *body,
+                           size_t blen, const struct answer *a)
+{
+    enum outcome out = OUT_DONE;
+    switch (ship_classify(a->status)) {
+    case SHIP_ACK:
+        s->attempt = 0;
+        s->pipeline = a->pipeline;
+        atomic_fetch_add(&s->stats->acked_batches, 1);
+        atomic_store(&s->stats->last_ack_us, now_us());
+        log_debug("ship: batch %" PRIu64 " (%u records) acked", seq, n);
+        break;
+    case SHIP_REJECT: {
+        char why[MAX_REASON + 64];
+        snprintf(why, sizeof why, "HTTP 400: %s\n", a->reason);
+        log_error("ship: batch %" PRIu64 " (%u records) refused with 400 (%s); kept in "
+                  "rejected/",
+                  seq, n, a->reason);
+        write_rejected(s, o, seq, body, blen, why);
+        s->attempt = 0;
+        break;
+    }
+    case SHIP_SPLIT:
+        s->attempt = 0;
+        if (n <= 1) {
+            log_error("ship: batch %" PRIu64 ": one record too large for the aggregator "
+                      "(413); kept in rejected/",
+                      seq);
+            write_rejected(s, o, seq, body, blen, "HTTP 413: one record too large\n");
+            break;
+        }
+        size_t cut;
+        uint64_t first;
+        if (wire_split_point(recs, len, n, &cut) || spool_reserve_seq(s->sp, 2, &first)) {
+            log_error("ship: batch %" PRIu64 " cannot be split; kept in rejected/", seq);
+            write_rejected(s, o, seq, body, blen, "HTTP 413: cannot split\n");
+            break;
+        }
+        log_warn("ship: batch %" PRIu64 " too large (413); sent as batches %" PRIu64
+                 " and %" PRIu64,
+                 seq, first, first + 1);
+        out = deliver(s, first, recs, cut, n / 2, NULL, NULL, 0);
+        if (out == OUT_DONE)
+            out = deliver(s, first + 1, recs + cut, len - cut, n - n / 2, NULL, NULL, 0);
+        break;
+    case SHIP_RETRY:
+        atomic_fetch_add(&s->stats->retries, 1);
+        if (a->status)
+            log_warn("ship: batch %" PRIu64 ": HTTP %ld (%.200s); retrying", seq, a->status,
+                     a->reason);
+        else
+            log_warn("ship: batch %" PRIu64 ": %s; retrying", seq, a->err);
+        out = OUT_RETRY;
+        break;
+    }
+    return out;
+}
+
+/* A batch in flight beside another: its copy out of the spool and its request. */
+struct flying {
+    struct spool_batch b;
+    struct xfer *x;
+    uint8_t *body;
+    size_t blen;
+};
+
+static bool stopping(struct ship *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool stop = s->stop;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
+/* Starts f (its batch copied out) on x, following *follows (NULL: none). */
+static bool fly(struct ship *s, struct flying *f, struct xfer *x, const uint64_t *follows)
+{
+    struct opts_copy o = snapshot_opts(s);
+    f->x = x;
+    f->body = encode(s, &o, f->b.seq, f->b.recs, f->b.len, &f->blen);
+    bool ok = xfer_start(s, x, &o, f->body, f->blen, follows);
+    if (!ok)
+        xfer_clear(x);
+    s->last_post_us = now_us();
+    opts_free(&o);
+    return ok;
+}
+
+static void land(struct flying *f)
+{
+    xfree(f->b.recs);
+    xfree(f->body);
+    memset(f, 0, sizeof *f);
+}
+
+/* Delivers the spool's batches starting with b (held, copied out) two at a time: the next
+ * one goes out, naming the first in Cadre-Follows, as soon as the first's body is sent,
+ * and so on while the aggregator acks them. Returns at the first batch that is not acked
+ * (settled here, one at a time, as deliver does), when the spool has nothing more, or
+ * when the thread stops. */
+static enum outcome deliver_two(struct ship *s, struct spool_batch *b)
+{
+    struct flying cur = {.b = *b}, nxt = {0};
+    if (!fly(s, &cur, &s->x[0], NULL)) { /* could not even start: settle it as one */
+        struct answer a = s->x[0].a;
+        enum outcome out =
+            deliver(s, cur.b.seq, cur.b.recs, cur.b.len, cur.b.nrec, &a, cur.body, cur.blen);
+        cur.body = NULL;
+        if (out == OUT_DONE)
+            spool_done(s->sp, cur.b.seq);
+        land(&cur);
+        return out;
+    }
+    for (;;) {
+        while (cur.x->busy) {
+            if (!nxt.x && cur.x->sent && s->pipeline && !stopping(s) &&
+                spool_peek_next(s->sp, cur.b.seq, &nxt.b) == 0) {
+                struct xfer *other = cur.x == &s->x[0] ? &s->x[1] : &s->x[0];
+                if (!fly(s, &nxt, other, &cur.b.seq)) {
+                    spool_unpeek(s->sp, nxt.b.seq);
+                    land(&nxt);
+                }
+            }
+            drive(s, nxt.x ? 1000 : 5);
+        }
+        struct answer a = cur.x->a;
+        if (ship_classify(a.status) != SHIP_ACK) {
+            /* The one after it is not stored without it (the aggregator waits for or
+             * refuses it): its answer is left aside and it is sent again later. */
+            while (nxt.x && nxt.x->busy)
+                drive(s, 1000);
+            if (nxt.x) {
+                spool_unpeek(s->sp, nxt.b.seq);
+                land(&nxt);
+            }
+            enum outcome out =
+                deliver(s, cur.b.seq, cur.b.recs, cur.b.len, cur.b.nrec, &a, cur.body, cur.blen);
+            cur.body = NULL; /* deliver freed it */
+            if (out == OUT_DONE)
+                spool_done(s->sp, cur.b.seq);
+            land(&cur);
+            return out;
+        }
+        struct opts_copy o = snapshot_opts(s);
+        settle(s, &o, cur.b.seq, cur.b.recs, cur.b.len, cur.b.nrec, cur.body, cur.blen, &a);
+        opts_free(&o);
+        int drc = spool_done(s->sp, cur.b.seq);
+        if (drc)
+            log_error("ship: cannot mark batch %" PRIu64 " done: %s", cur.b.seq, strerror(-drc));
+        land(&cur);
+        if (!nxt.x)
+            return stopping(s) ? OUT_STOPPED : OUT_DONE;
+        cur = nxt;
+        memset(&nxt, 0, sizeof nxt);
+        if (!cur.x->busy && ship_classify(cur.x->a.status) != SHIP_ACK) {
+            /* Refused while the one before was in flight (it raced ahead of it, say):
+             * sent again as the oldest, without backing off. */
+            log_debug("ship: batch %" PRIu64 " answered %ld while the one before was in "
+                      "flight; sending it again",
+                      cur.b.seq, cur.x->a.status);
+            spool_unpeek(s->sp, cur.b.seq);
+            land(&cur);
+            return OUT_DONE;
+        }
     }
 }
 
@@ -498,14 +729,13 @@ static void heartbeat(struct ship *s)
                                 .spool_bytes = st.bytes,
                                 .dropped_records = st.dropped_records};
     uint8_t *body = wire_encode(&env, NULL, 0, &blen);
-    struct answer *a = xcalloc(1, sizeof *a);
-    post(s, &o, body, blen, a);
+    post(s, &s->x[0], &o, body, blen);
+    const struct answer *a = &s->x[0].a;
     if (!a->status)
         log_warn("ship: heartbeat: %s", a->err);
     else if (ship_classify(a->status) != SHIP_ACK)
         log_warn("ship: heartbeat: HTTP %ld", a->status);
     s->last_post_us = now_us();
-    xfree(a);
     xfree(body);
     opts_free(&o);
 }
@@ -540,18 +770,36 @@ static void *run(void *arg)
         s->in_flight = true;
         s->kicked = false;
         pthread_mutex_unlock(&s->mu);
-        enum outcome out = deliver(s, b.seq, b.recs, b.len, b.nrec);
-        if (out == OUT_DONE) {
-            int drc = spool_done(s->sp, b.seq);
-            if (drc)
-                log_error("ship: cannot mark batch %" PRIu64 " done: %s", b.seq, strerror(-drc));
+        if (s->pipeline) {
+            deliver_two(s, &b);
+        } else {
+            enum outcome out = deliver(s, b.seq, b.recs, b.len, b.nrec, NULL, NULL, 0);
+            if (out == OUT_DONE) {
+                int drc = spool_done(s->sp, b.seq);
+                if (drc)
+                    log_error("ship: cannot mark batch %" PRIu64 " done: %s", b.seq,
+                              strerror(-drc));
+            }
+            xfree(b.recs);
         }
-        xfree(b.recs);
         pthread_mutex_lock(&s->mu);
     }
     s->in_flight = false;
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Frees the handles (none is in the multi handle any more). */
+static void curl_free_all(struct ship *s)
+{
+    for (int i = 0; i < 2; i++) {
+        if (s->x[i].c)
+            curl_easy_cleanup(s->x[i].c);
+        s->x[i].c = NULL;
+    }
+    if (s->multi)
+        curl_multi_cleanup(s->multi);
+    s->multi = NULL;
 }
 
 int ship_start(struct ship **out, const struct ship_opts *o, struct spool *sp,
@@ -564,9 +812,12 @@ int ship_start(struct ship **out, const struct ship_opts *o, struct spool *sp,
     s->stats = stats;
     opts_copy(&s->o, o);
     s->rnd = (unsigned)now_us() ^ (unsigned)getpid();
-    s->sock = CURL_SOCKET_BAD;
     s->last_post_us = now_us();
-    if (!(s->curl = curl_easy_init())) {
+    s->multi = curl_multi_init();
+    for (int i = 0; i < 2; i++)
+        s->x[i] = (struct xfer){.s = s, .c = curl_easy_init()};
+    if (!s->multi || !s->x[0].c || !s->x[1].c) {
+        curl_free_all(s);
         ship_stop(s, 0);
         return -ENOMEM;
     }
@@ -574,8 +825,7 @@ int ship_start(struct ship **out, const struct ship_opts *o, struct spool *sp,
     int rc = pthread_create(&s->thread, NULL, run, s);
     if (rc) {
         s->in_flight = false;
-        curl_easy_cleanup(s->curl);
-        s->curl = NULL;
+        curl_free_all(s);
         opts_free(&s->o);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
@@ -625,7 +875,7 @@ void ship_stop(struct ship *s, int grace_ms)
     s->stop = true;
     s->abort_at_us = now_us() + (int64_t)grace_ms * 1000;
     pthread_cond_broadcast(&s->cv);
-    /* A POST in flight gets grace_ms to finish; then its connection is shut down. */
+    /* The POSTs in flight get grace_ms to finish; then their connections are shut down. */
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     t.tv_sec += grace_ms / 1000;
@@ -637,14 +887,15 @@ void ship_stop(struct ship *s, int grace_ms)
     while (s->posting)
         if (pthread_cond_timedwait(&s->cv, &s->mu, &t) == ETIMEDOUT)
             break;
-    if (s->posting && s->sock != CURL_SOCKET_BAD) {
+    if (s->posting) {
         log_warn("ship: the POST in flight did not finish within %d ms; cut off", grace_ms);
-        shutdown(s->sock, SHUT_RDWR);
+        for (unsigned i = 0; i < s->nsocks; i++)
+            shutdown(s->socks[i], SHUT_RDWR);
     }
     pthread_mutex_unlock(&s->mu);
-    if (s->curl) {
+    if (s->multi) {
         pthread_join(s->thread, NULL);
-        curl_easy_cleanup(s->curl);
+        curl_free_all(s);
     }
     opts_free(&s->o);
     pthread_cond_destroy(&s->cv);

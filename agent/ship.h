@@ -1,11 +1,14 @@
 /* ship.h - delivery: a thread that POSTs spooled batches to the aggregator with libcurl.
  *
- * Batches leave in spool order, one at a time. 2xx acks (the batch leaves the spool); 400
- * writes the batch and the reason into state_dir/rejected/; 413 splits the batch in halves
- * (fresh seqs) down to one record, which then goes to rejected/; 401, 403, 429, 5xx and
- * connection errors are retried forever with exponential backoff and full jitter capped at
- * retry_max_s, honouring Retry-After on 429 and 503. An idle agent POSTs an empty heartbeat
- * batch (no seq) every heartbeat_s.
+ * Batches leave in spool order, up to two in flight once the aggregator allows it (the
+ * second names the first in Cadre-Follows and is applied after it; docs/wire.md). Answers
+ * are taken in order; a second batch whose first was not acked is sent again after it.
+ * 2xx acks (the batch leaves the spool); 400 writes the batch and the reason into
+ * state_dir/rejected/; 413 splits the batch in halves (fresh seqs) down to one record,
+ * which then goes to rejected/; 401, 403, 429, 5xx and connection errors are retried
+ * forever with exponential backoff and full jitter capped at retry_max_s, honouring
+ * Retry-After on 429 and 503. An idle agent POSTs an empty heartbeat batch (no seq) every
+ * heartbeat_s.
  */
 #ifndef CADRE_AGENT_SHIP_H
 #define CADRE_AGENT_SHIP_H

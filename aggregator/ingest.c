@@ -824,6 +824,8 @@ enum ingest_result ingest_batch_after(struct ingest *ing, const char *token_agen
             arena_release(&ar);
             return st < 0 ? INGEST_UNAVAILABLE : INGEST_OUT_OF_ORDER;
         }
+        log_debug("[agent %s] batch %llu follows batch %llu, which is stored", b->agent_id,
+                  (unsigned long long)b->seq, (unsigned long long)*follows);
     }
     pthread_mutex_lock(&ing->lock);
     if (res != INGEST_STORED) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Delivery under adverse conditions, real binaries over loopback (SPEC section 3):
 #  1. aggregator down while the agent spools, then started: stored = summary exactly;
+#  2. two batches in flight: a snapshot's correction, spooled behind the values it
+#     corrects, lands after them;
 #  3. log rotation by rename and by copytruncate during a run: no line lost or doubled;
 #  4. spool cap (1 MiB) overflowed with the aggregator down: stored + dropped = written;
 #  5. mTLS: an agent with a client certificate delivers, one without is refused (exit 75).
@@ -12,7 +14,7 @@ mkdir -p "$T/keys"
 head -c 48 /dev/urandom | base64 > "$T/keys/org.key"
 chmod 600 "$T/keys/org.key"
 # One token per agent: the aggregator finds the agent by its token.
-for id in d-spool d-rot d-cap d-tls d-notls; do
+for id in d-spool d-order d-rot d-cap d-tls d-notls; do
   echo "tok-$id" > "$T/keys/$id.token"
   echo "$id tok-$id"
 done > "$T/agents.tokens"
@@ -127,6 +129,53 @@ check_summary "$T/m1.txt" "$SUM" "after the outage"
 stop_pid "$a1"
 check_eq "$STOP_RC" 0 "agent SIGTERM exit status"
 check_eq "$(ls "$T/st1/spool"/seg-*.log 2>/dev/null | wc -l)" 0 "spool drained"
+
+# ---------------------------------------------------------------- 2. order
+echo "# 2. two batches in flight keep their order"
+# 20 people in ICU, then the same 20 episodes moved to ER: with two records a batch, the
+# correction is 10 batches spooled behind the 10 it corrects. The agent sends a batch
+# while the one before is unanswered (the aggregator allows it); were a correction
+# applied before the value it corrects, that person would stay in ICU. Over loopback
+# the batch sent first nearly always arrives first anyway: ingest_test's test_follows
+# holds the first one back to show the aggregator waits for it.
+mkdir -p "$T/ord"
+staffing_csv() { # DEPT
+  echo "Staff_ID,department,role,start_date,end_date,end_reason,site,hybrid_role,fte"
+  for i in $(seq -w 1 20); do echo "S0$i,$1,nurse,2026-01-05,,,north,,1"; done
+}
+staffing_csv ICU > "$T/ord/staffing.csv"
+p2=$(free_port)
+agent_ini "$T/a2.ini" d-order "http://127.0.0.1:$p2" "$T/st2" \
+  "poll_interval_s = 1" "batch_max_wait_ms = 100" "batch_max_records = 2" "retry_max_s = 1" \
+  -- "$(printf '[source staffing]\ntype = staffing_csv\npath = %s/staffing.csv\n' "$T/ord")"
+t_bg "$T/a2.log" "$BIN/cadre-agent" --config "$T/a2.ini"
+a2=$T_LAST_PID
+sleep 3
+staffing_csv ER > "$T/ord/staffing.new" && mv "$T/ord/staffing.new" "$T/ord/staffing.csv"
+for _ in $(seq 50); do [ "$(grep -c 'rows, 20 changed' "$T/a2.log")" = 2 ] && break; sleep 0.2; done
+check_eq "$(grep -c 'rows, 20 changed' "$T/a2.log")" 2 "both snapshots spooled before the aggregator starts"
+{
+  echo "[aggregator]"; echo "listen = 127.0.0.1:$p2"; echo "db_path = $T/s2.db"
+  echo "tokens_file = $T/agents.tokens"; echo "as_of = 2026-09-30"; echo "kpi_refresh_interval_s = 1"
+} > "$T/s2.agg.ini"
+t_bg "$T/s2.agg.log" "$BIN/cadre-aggregator" --verbose --config "$T/s2.agg.ini"
+wait_http "http://127.0.0.1:$p2/healthz" || cat "$T/s2.agg.log"
+for _ in $(seq 100); do
+  curl -s "http://127.0.0.1:$p2/api/v1/kpis?window=30d&by=department" > "$T/ord.json"
+  grep -q '"group":"ER"' "$T/ord.json" && ! grep -q '"group":"ICU"' "$T/ord.json" && break
+  sleep 0.3
+done
+followed=$(grep -c 'follows batch' "$T/s2.agg.log")
+check_eq "$(( followed > 0 ))" 1 "batches were sent two at a time ($followed followed the one before)"
+scrape "http://127.0.0.1:$p2" "$T/m2.txt"
+check_eq "$(metric "$T/m2.txt" 'cadre_stored_records{type="staffing"}')" 20 "20 episodes stored, once each"
+sleep 1.2
+curl -s "http://127.0.0.1:$p2/api/v1/kpis?window=30d&by=department" > "$T/ord.json"
+check_grep '"kpi":"adoption_ratio","by":"department","group":"ER",.*"denominator":20,' "$T/ord.json" \
+  "all 20 people are in the corrected department"
+check_no_grep '"group":"ICU"' "$T/ord.json" "no correction landed before the value it corrects"
+stop_pid "$a2"
+check_eq "$STOP_RC" 0 "agent SIGTERM exit status"
 
 # ---------------------------------------------------------------- 3. rotation
 echo "# 3. rotation by rename and by copytruncate"

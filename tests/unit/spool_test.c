@@ -410,9 +410,10 @@ static void test_two_held(void **state)
     assert_int_equal(st.dropped_records, 2);
     assert_int_equal(st.pending_batches, 3);
     /* Peeking the oldest again gives back a batch held after it that the cap dropped. */
-    assert_int_equal(spool_peek(sp, &a), 0);
     xfree(a.recs);
     xfree(c.recs);
+    assert_int_equal(spool_peek(sp, &a), 0);
+    xfree(a.recs);
     assert_int_equal(spool_peek_next(sp, 3, &c), 0); /* batch 4, 5 records */
     assert_int_equal(c.nrec, 5);
     append(sp, 7, 1000);                     /* drops 3 (held) */
