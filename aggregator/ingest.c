@@ -366,20 +366,29 @@ static int64_t record_time_s(const Cadre__Record *r)
     }
 }
 
+/* The body message of r, or NULL (a tombstone). */
+static const ProtobufCMessage *record_body(const Cadre__Record *r)
+{
+    switch (r->body_case) {
+    case CADRE__RECORD__BODY_USAGE: return &r->usage->base;
+    case CADRE__RECORD__BODY_STAFFING: return &r->staffing->base;
+    case CADRE__RECORD__BODY_SHIFT: return &r->shift->base;
+    case CADRE__RECORD__BODY_ABSENCE: return &r->absence->base;
+    case CADRE__RECORD__BODY_EHR: return &r->ehr->base;
+    case CADRE__RECORD__BODY_TRAINING: return &r->training->base;
+    case CADRE__RECORD__BODY_LICENCE: return &r->licence->base;
+    default: return NULL;
+    }
+}
+
 /* Packs the body of r into memory of ar, after room for pre bytes (the writer prefix);
  * returns the body. */
 static uint8_t *pack_body(struct arena *ar, const Cadre__Record *r, size_t pre, size_t *len)
 {
-    const ProtobufCMessage *m = NULL;
-    switch (r->body_case) {
-    case CADRE__RECORD__BODY_USAGE: m = &r->usage->base; break;
-    case CADRE__RECORD__BODY_STAFFING: m = &r->staffing->base; break;
-    case CADRE__RECORD__BODY_SHIFT: m = &r->shift->base; break;
-    case CADRE__RECORD__BODY_ABSENCE: m = &r->absence->base; break;
-    case CADRE__RECORD__BODY_EHR: m = &r->ehr->base; break;
-    case CADRE__RECORD__BODY_TRAINING: m = &r->training->base; break;
-    case CADRE__RECORD__BODY_LICENCE: m = &r->licence->base; break;
-    default: *len = 0; return NULL;
+    const ProtobufCMessage *m = record_body(r);
+    if (!m) {
+        *len = 0;
+        return NULL;
     }
     /* Fields this version does not know are not stored (a body is flat: no nested
      * messages to clear). */
@@ -654,8 +663,9 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
                 store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
             stored[type] += !found;
         }
-        chg[nchg++] = (struct kpi_change){type, found ? (const uint8_t *)old : NULL,
-                                          found ? oldlen : 0, val, vlen};
+        chg[nchg++] = (struct kpi_change){
+            type,          found ? (const uint8_t *)old : NULL, found ? oldlen : 0, val, vlen,
+            record_body(r)};
     }
     if (rc == INGEST_STORED) {
         char k[128];

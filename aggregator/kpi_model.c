@@ -165,11 +165,8 @@ static int comp_cmp(const void *a, const void *b)
 
 /* --- applying records ------------------------------------------------------------------ */
 
-static void usage_count(struct kpi_model *m, const uint8_t *val, size_t len, int delta)
+static void usage_count(struct kpi_model *m, const Cadre__Usage *u, int delta)
 {
-    Cadre__Usage *u = cadre__usage__unpack(NULL, len, val);
-    if (!u)
-        return;
     if (u->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, u->staff.data);
         struct activity a = {.day = u->day,
@@ -189,14 +186,10 @@ static void usage_count(struct kpi_model *m, const uint8_t *val, size_t len, int
             vec_put((void **)&p->act, &p->nact, &p->cap[CAP_ACT], sizeof a, &a, act_cmp);
         }
     }
-    cadre__usage__free_unpacked(u, NULL);
 }
 
-static void staffing_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+static void staffing_apply(struct kpi_model *m, const Cadre__Staffing *s, int add)
 {
-    Cadre__Staffing *s = cadre__staffing__unpack(NULL, len, val);
-    if (!s)
-        return;
     if (s->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, s->staff.data);
         struct episode e = {.start = s->start_day};
@@ -213,14 +206,10 @@ static void staffing_apply(struct kpi_model *m, const uint8_t *val, size_t len, 
             vec_del(p->eps, &p->neps, sizeof e, &e, ep_cmp);
         }
     }
-    cadre__staffing__free_unpacked(s, NULL);
 }
 
-static void shift_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+static void shift_apply(struct kpi_model *m, const Cadre__Shift *x, int add)
 {
-    Cadre__Shift *x = cadre__shift__unpack(NULL, len, val);
-    if (!x)
-        return;
     if (x->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, x->staff.data);
         struct shift e = {x->start_us, x->end_us, x->overtime_micro, x->day};
@@ -229,14 +218,10 @@ static void shift_apply(struct kpi_model *m, const uint8_t *val, size_t len, int
         else
             vec_del(p->shifts, &p->nshifts, sizeof e, &e, shift_cmp);
     }
-    cadre__shift__free_unpacked(x, NULL);
 }
 
-static void absence_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+static void absence_apply(struct kpi_model *m, const Cadre__Absence *x, int add)
 {
-    Cadre__Absence *x = cadre__absence__unpack(NULL, len, val);
-    if (!x)
-        return;
     if (x->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, x->staff.data);
         struct absence e = {x->day, (uint8_t)x->kind, x->hours_micro};
@@ -245,14 +230,10 @@ static void absence_apply(struct kpi_model *m, const uint8_t *val, size_t len, i
         else
             vec_del(p->absences, &p->nabsences, sizeof e, &e, abs_cmp);
     }
-    cadre__absence__free_unpacked(x, NULL);
 }
 
-static void ehr_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+static void ehr_apply(struct kpi_model *m, const Cadre__Ehr *x, int add)
 {
-    Cadre__Ehr *x = cadre__ehr__unpack(NULL, len, val);
-    if (!x)
-        return;
     if (x->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, x->staff.data);
         struct ehr_day e = {x->day, x->scheduled_hours_micro, x->ehr_minutes_micro,
@@ -262,14 +243,10 @@ static void ehr_apply(struct kpi_model *m, const uint8_t *val, size_t len, int a
         else
             vec_del(p->ehr, &p->nehr, sizeof e, &e, ehr_cmp);
     }
-    cadre__ehr__free_unpacked(x, NULL);
 }
 
-static void training_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+static void training_apply(struct kpi_model *m, const Cadre__Training *x, int add)
 {
-    Cadre__Training *x = cadre__training__unpack(NULL, len, val);
-    if (!x)
-        return;
     if (x->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, x->staff.data);
         struct completion e = {x->day, strtab_intern(&m->courses, x->course, strlen(x->course))};
@@ -279,14 +256,10 @@ static void training_apply(struct kpi_model *m, const uint8_t *val, size_t len, 
         else
             vec_del(p->completions, &p->ncompletions, sizeof e, &e, comp_cmp);
     }
-    cadre__training__free_unpacked(x, NULL);
 }
 
-static void licence_apply(struct kpi_model *m, const uint8_t *val, size_t len, int add)
+static void licence_apply(struct kpi_model *m, const Cadre__Licence *x, int add)
 {
-    Cadre__Licence *x = cadre__licence__unpack(NULL, len, val);
-    if (!x)
-        return;
     if (x->staff.len == STAFF_KEY_LEN) {
         struct person *p = person_get(m, x->staff.data);
         struct licence e = {x->assigned_day, x->has_removed_day ? x->removed_day : DAY_MAX,
@@ -296,21 +269,39 @@ static void licence_apply(struct kpi_model *m, const uint8_t *val, size_t len, i
         else
             vec_del(p->licences, &p->nlicences, sizeof e, &e, lic_cmp);
     }
-    cadre__licence__free_unpacked(x, NULL);
 }
 
-static void apply_one(struct kpi_model *m, int type, const uint8_t *v, size_t len, int add)
+/* Adds (add) or removes a record body of its type, unpacked; the caller keeps msg. */
+static void apply_msg(struct kpi_model *m, int type, const ProtobufCMessage *msg, int add)
 {
     switch (type) {
-    case REC_USAGE: usage_count(m, v, len, add ? 1 : -1); break;
-    case REC_STAFFING: staffing_apply(m, v, len, add); break;
-    case REC_SHIFTS: shift_apply(m, v, len, add); break;
-    case REC_ABSENCES: absence_apply(m, v, len, add); break;
-    case REC_EHR: ehr_apply(m, v, len, add); break;
-    case REC_TRAINING: training_apply(m, v, len, add); break;
-    case REC_LICENCE: licence_apply(m, v, len, add); break;
+    case REC_USAGE: usage_count(m, (const Cadre__Usage *)msg, add ? 1 : -1); break;
+    case REC_STAFFING: staffing_apply(m, (const Cadre__Staffing *)msg, add); break;
+    case REC_SHIFTS: shift_apply(m, (const Cadre__Shift *)msg, add); break;
+    case REC_ABSENCES: absence_apply(m, (const Cadre__Absence *)msg, add); break;
+    case REC_EHR: ehr_apply(m, (const Cadre__Ehr *)msg, add); break;
+    case REC_TRAINING: training_apply(m, (const Cadre__Training *)msg, add); break;
+    case REC_LICENCE: licence_apply(m, (const Cadre__Licence *)msg, add); break;
     default: break;
     }
+}
+
+/* The same for a packed body. */
+static void apply_one(struct kpi_model *m, int type, const uint8_t *v, size_t len, int add)
+{
+    static const ProtobufCMessageDescriptor *const desc[] = {
+        [REC_USAGE] = &cadre__usage__descriptor,     [REC_STAFFING] = &cadre__staffing__descriptor,
+        [REC_SHIFTS] = &cadre__shift__descriptor,    [REC_ABSENCES] = &cadre__absence__descriptor,
+        [REC_EHR] = &cadre__ehr__descriptor,         [REC_TRAINING] = &cadre__training__descriptor,
+        [REC_LICENCE] = &cadre__licence__descriptor,
+    };
+    if (type < REC_TYPE_MIN || type > REC_TYPE_MAX)
+        return;
+    ProtobufCMessage *msg = protobuf_c_message_unpack(desc[type], NULL, len, v);
+    if (!msg)
+        return;
+    apply_msg(m, type, msg, add);
+    protobuf_c_message_free_unpacked(msg, NULL);
 }
 
 void kpi_model_apply(struct kpi_model *m, int type, const uint8_t *old, size_t oldlen,
@@ -320,6 +311,17 @@ void kpi_model_apply(struct kpi_model *m, int type, const uint8_t *old, size_t o
         apply_one(m, type, old, oldlen, 0);
     if (new)
         apply_one(m, type, new, newlen, 1);
+}
+
+/* A change as ingest hands it over: the new body decoded already when newmsg is set. */
+static void apply_change(struct kpi_model *m, const struct kpi_change *c)
+{
+    if (c->old)
+        apply_one(m, c->type, c->old, c->oldlen, 0);
+    if (c->newmsg)
+        apply_msg(m, c->type, c->newmsg, 1);
+    else if (c->new)
+        apply_one(m, c->type, c->new, c->newlen, 1);
 }
 
 /* --- life cycle --------------------------------------------------------------------- */
@@ -382,8 +384,7 @@ static void *applier_main(void *arg)
         pthread_mutex_unlock(&ap->mu);
         pthread_rwlock_wrlock(&m->lock);
         for (size_t i = 0; i < cs->n; i++)
-            kpi_model_apply(m, cs->c[i].type, cs->c[i].old, cs->c[i].oldlen, cs->c[i].new,
-                            cs->c[i].newlen);
+            apply_change(m, &cs->c[i]);
         pthread_rwlock_unlock(&m->lock);
         pthread_mutex_lock(&ap->mu);
         ap->head = cs->next;
@@ -422,7 +423,7 @@ void kpi_model_apply_later(struct kpi_model *m, const struct kpi_change *c, size
             m->applier = NULL;
             pthread_rwlock_wrlock(&m->lock);
             for (size_t i = 0; i < n; i++)
-                kpi_model_apply(m, c[i].type, c[i].old, c[i].oldlen, c[i].new, c[i].newlen);
+                apply_change(m, &c[i]);
             pthread_rwlock_unlock(&m->lock);
             arena_release(mem);
             return;

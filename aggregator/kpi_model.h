@@ -16,6 +16,7 @@
 #ifndef CADRE_KPI_MODEL_H
 #define CADRE_KPI_MODEL_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -99,6 +100,9 @@ struct kpi_change {
     size_t oldlen;
     const uint8_t *new;
     size_t newlen;
+    /* new, decoded (the body message of the batch's record, in the same memory), or
+     * NULL: then new is unpacked. Saves decoding every record twice. */
+    const ProtobufCMessage *newmsg;
 };
 
 /* An empty model. Caller frees with kpi_model_free(). */
