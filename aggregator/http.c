@@ -89,23 +89,39 @@ static enum MHD_Result reply_busy(struct http_server *h, struct MHD_Connection *
     return ret;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
-                             char *body, size_t len)
+/* Answers body (freed by the library) of type; plus header name: value unless NULL. */
+static enum MHD_Result reply_with(struct MHD_Connection *c, unsigned status, const char *type,
+                                  char *body, size_t len, const char *name, const char *value)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (name)
+        MHD_add_response_header(r, name, value);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *msg)
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             char *body, size_t len)
+{
+    return reply_with(c, status, type, body, len, NULL, NULL);
+}
+
+/* msg and a newline as text/plain; plus header name: value unless NULL. */
+static enum MHD_Result reply_text_with(struct MHD_Connection *c, unsigned status, const char *msg,
+                                       const char *name, const char *value)
 {
     struct sbuf b = {0};
     sbuf_printf(&b, "%s\n", msg);
     size_t len;
     char *p = sbuf_take(&b, &len);
-    return reply(c, status, "text/plain; charset=utf-8", p, len);
+    return reply_with(c, status, "text/plain; charset=utf-8", p, len, name, value);
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    return reply_text_with(c, status, msg, NULL, NULL);
 }
 
 /* With tls_client_ca_file set, a client must present a certificate that verifies against
@@ -186,23 +202,6 @@ static unsigned ingest_status(enum ingest_result r)
     return 500;
 }
 
-/* An ingest answer; a 200 tells the agent it may send a batch while the one before is
- * unanswered (docs/wire.md, "Two batches in flight"). */
-static enum MHD_Result reply_ingest(struct MHD_Connection *c, unsigned status, const char *msg)
-{
-    struct sbuf b = {0};
-    sbuf_printf(&b, "%s\n", msg);
-    size_t len;
-    char *p = sbuf_take(&b, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-    if (status == 200)
-        MHD_add_response_header(r, "Cadre-Pipeline", "2");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
 /* The Cadre-Follows header: 0 and *seq, 1 when absent, -1 when not a number. */
 static int follows_of(struct MHD_Connection *c, uint64_t *seq)
 {
@@ -218,21 +217,6 @@ static int follows_of(struct MHD_Connection *c, uint64_t *seq)
         return -1;
     *seq = x;
     return 0;
-}
-
-static enum MHD_Result ingest_body(struct http_server *h, struct MHD_Connection *c, struct req *rq);
-
-static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connection *c,
-                                     struct req *rq)
-{
-    if (rq->status == 503)
-        return reply_busy(h, c);
-    if (rq->status)
-        return reply_text(c, (unsigned)rq->status, rq->msg);
-    ingest_enter(h->ing, rq->agent);
-    enum MHD_Result r = ingest_body(h, c, rq);
-    ingest_leave(h->ing, rq->agent);
-    return r;
 }
 
 /* The body of a request of a known agent, whole. */
@@ -285,7 +269,23 @@ static enum MHD_Result ingest_body(struct http_server *h, struct MHD_Connection 
         log_debug("ingest from %s: %u %s", rq->agent, status, msg);
     else if (status != 200)
         log_warn("ingest from %s: %u %s", rq->agent, status, msg);
-    return reply_ingest(c, status, msg);
+    /* A 200 tells the agent it may send a batch while the one before is unanswered
+     * (docs/wire.md, "Two batches in flight"). */
+    return status == 200 ? reply_text_with(c, status, msg, "Cadre-Pipeline", "2")
+                         : reply_text(c, status, msg);
+}
+
+static enum MHD_Result finish_ingest(struct http_server *h, struct MHD_Connection *c,
+                                     struct req *rq)
+{
+    if (rq->status == 503)
+        return reply_busy(h, c);
+    if (rq->status)
+        return reply_text(c, (unsigned)rq->status, rq->msg);
+    ingest_enter(h->ing, rq->agent);
+    enum MHD_Result r = ingest_body(h, c, rq);
+    ingest_leave(h->ing, rq->agent);
+    return r;
 }
 
 static int accepts_gzip(struct MHD_Connection *c)

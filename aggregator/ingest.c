@@ -90,7 +90,21 @@ struct ingest {
     pthread_cond_t order_cv; /* broadcast by ingest_leave */
     struct handling *handling;
     size_t nhandling, caphandling;
+    /* Per record type, a bound on the greatest key stored (bytewise; NULL with 0: none
+     * stored, or not known when last_bad): a key past it is new without a lookup. A
+     * first load (a snapshot's rows in key order, a log's lines by offset) then looks
+     * nothing up. It only grows: a deletion leaves it an upper bound. */
+    uint8_t *last[REC_TYPE_MAX + 1];
+    size_t lastlen[REC_TYPE_MAX + 1];
+    bool last_bad[REC_TYPE_MAX + 1];
 };
+
+/* Bytewise order of keys, RocksDB's: memcmp, then the shorter first. */
+static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = al && bl ? memcmp(a, b, al < bl ? al : bl) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
 
 /* An agent's requests between ingest_enter and ingest_leave, and how many of them wait
  * for the batch they follow. Agents come from the tokens file: the list stays short. */
@@ -217,6 +231,9 @@ int ingest_new(struct ingest **out, struct store *store, struct kpi_model *model
     pthread_cond_init(&ing->order_cv, &ca);
     pthread_condattr_destroy(&ca);
     load_meta(ing);
+    for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
+        ing->last_bad[t] =
+            store_last_key(store, (enum store_cf)t, &ing->last[t], &ing->lastlen[t]) < 0;
     *out = ing;
     return 0;
 }
@@ -229,6 +246,8 @@ void ingest_free(struct ingest *ing)
     pthread_mutex_destroy(&ing->order_mu);
     pthread_cond_destroy(&ing->order_cv);
     xfree(ing->handling);
+    for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++)
+        xfree(ing->last[t]);
     xfree(ing->agents);
     xfree(ing);
 }
@@ -460,6 +479,9 @@ static int prefetch(struct ingest *ing, struct arena *ar, const Cadre__Batch *b,
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
             if (pr[i].key && (int)b->records[i]->type == type) {
+                if (!ing->last_bad[type] &&
+                    keycmp(pr[i].key, pr[i].klen, ing->last[type], ing->lastlen[type]) > 0)
+                    continue; /* past every stored key: new (found stays 0) */
                 keys[m] = pr[i].key;
                 klens[m] = pr[i].klen;
                 idx[m++] = i;
@@ -517,12 +539,8 @@ static bool keys_may_repeat(const Cadre__Batch *b, const struct prior *pr)
             continue;
         int t = b->records[i]->type; /* checked by check_record */
         const struct prior *l = last[t];
-        if (l) {
-            size_t n = l->klen < pr[i].klen ? l->klen : pr[i].klen;
-            int c = memcmp(l->key, pr[i].key, n);
-            if (c > 0 || (c == 0 && l->klen >= pr[i].klen))
-                return true;
-        }
+        if (l && keycmp(l->key, l->klen, pr[i].key, pr[i].klen) >= 0)
+            return true;
         last[t] = &pr[i];
     }
     return false;
@@ -589,6 +607,8 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
     /* What the model gets once the batch is durable: bodies before and after, in ar. */
     struct kpi_change *chg = arena_alloc(ar, (n + 1) * sizeof *chg);
     struct prior *pr = arena_alloc(ar, (n + 1) * sizeof *pr);
+    const uint8_t *top[REC_TYPE_MAX + 1] = {0}; /* the greatest key written, per type */
+    size_t toplen[REC_TYPE_MAX + 1] = {0};
     if (prefetch(ing, ar, b, pr, rejected))
         rc = INGEST_UNAVAILABLE;
     struct store_txn *txn = rc == INGEST_STORED && !keys_may_repeat(b, pr)
@@ -659,6 +679,10 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
             if (pre)
                 store_put_writer(val - pre, b->agent_id, idlen);
             store_txn_put(txn, (enum store_cf)type, key, klen, val - pre, pre + vlen);
+            if (keycmp(key, klen, top[type], toplen[type]) > 0) {
+                top[type] = key;
+                toplen[type] = klen;
+            }
             if (legacy)
                 store_txn_delete(txn, CF_OWNERS, pr[i].okey, pr[i].oklen);
             stored[type] += !found;
@@ -695,6 +719,13 @@ static enum ingest_result apply_batch(struct ingest *ing, struct arena *ar, cons
     }
     memcpy(ing->stored, stored, sizeof stored);
     memcpy(ing->newest_s, newest, sizeof newest);
+    for (int t = REC_TYPE_MIN; t <= REC_TYPE_MAX; t++) {
+        if (toplen[t] && keycmp(top[t], toplen[t], ing->last[t], ing->lastlen[t]) > 0) {
+            xfree(ing->last[t]);
+            ing->last[t] = xmemdup(top[t], toplen[t]);
+            ing->lastlen[t] = toplen[t];
+        }
+    }
     size_t nrej = 0;
     for (int t = 0; t <= REC_TYPE_MAX; t++)
         ing->records[t] += records[t];

@@ -404,6 +404,34 @@ struct store_iter *store_iter_new(struct store *s, enum store_cf cf)
     return it;
 }
 
+int store_last_key(struct store *s, enum store_cf cf, uint8_t **key, size_t *len)
+{
+    *key = NULL;
+    *len = 0;
+    if (!s->cf[cf])
+        return 0;
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropts, s->cf[cf]);
+    rocksdb_iter_seek_to_last(it);
+    int rc = 0;
+    if (rocksdb_iter_valid(it)) {
+        size_t kl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        *key = xmemdup(k, kl);
+        *len = kl;
+        rc = 1;
+    } else {
+        char *err = NULL;
+        rocksdb_iter_get_error(it, &err);
+        if (err) {
+            log_error("store: cannot read the last key: %s", err);
+            rocksdb_free(err);
+            rc = -EIO;
+        }
+    }
+    rocksdb_iter_destroy(it);
+    return rc;
+}
+
 bool store_iter_valid(struct store_iter *it)
 {
     return it->it && rocksdb_iter_valid(it->it);

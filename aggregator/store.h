@@ -90,6 +90,9 @@ void store_txn_free(struct store_txn *t);
 /* Iterates family cf in key order over a consistent view. Caller frees with
  * store_iter_free(). Key and value pointers are valid until the next step. */
 struct store_iter *store_iter_new(struct store *s, enum store_cf cf);
+/* The family's greatest key (bytewise) into *key (xfree) and *len: 1, 0 when the family
+ * is empty (*key NULL), -EIO. */
+int store_last_key(struct store *s, enum store_cf cf, uint8_t **key, size_t *len);
 bool store_iter_valid(struct store_iter *it);
 void store_iter_next(struct store_iter *it);
 const void *store_iter_key(struct store_iter *it, size_t *len);

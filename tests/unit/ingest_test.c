@@ -770,6 +770,44 @@ static void test_follows(void **state)
     assert_int_equal(st.batches[BATCH_ACCEPTED], 5); /* 1, 2, 4, 5 and 6 */
 }
 
+/* Keys past the greatest stored key are taken as new without a lookup: a record whose key
+ * is stored must still be found, after a restart too (the bound is read back from the
+ * store), or it would be counted twice. */
+static void test_new_key_bound(void **state)
+{
+    struct env *e = *state;
+    struct fx_batch fb = {0};
+    struct ingest_stats st;
+    for (int i = 1; i <= 40; i++)
+        fx_staffing(&fb, i, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    assert_true(fx_ingest(e->ing, &fb, 1));
+    /* The same 40 keys again, moved to ER, in a second batch and after a restart. */
+    for (int round = 0; round < 2; round++) {
+        if (round) {
+            ingest_free(e->ing);
+            ingest_new(&e->ing, e->store, NULL, NULL, NULL);
+        }
+        for (int i = 40; i >= 1; i--)
+            fx_staffing(&fb, i, "2025-01-01", NULL, 0, "north", round ? "OR" : "ER", "nurse",
+                        0, 1000000);
+        assert_true(fx_ingest(e->ing, &fb, 2 + (uint64_t)round));
+        stats(e, &st);
+        assert_int_equal(st.stored[REC_STAFFING], 40);
+    }
+    /* 40 more people, half of whose keys fall before the greatest stored one: 80. */
+    for (int i = 41; i <= 80; i++)
+        fx_staffing(&fb, i, "2025-01-01", NULL, 0, "north", "ICU", "nurse", 0, 1000000);
+    assert_true(fx_ingest(e->ing, &fb, 4));
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_STAFFING], 80);
+    /* Every one of them again: still 80. */
+    for (int i = 1; i <= 80; i++)
+        fx_staffing(&fb, i, "2025-01-01", NULL, 0, "north", "PICU", "nurse", 0, 1000000);
+    assert_true(fx_ingest(e->ing, &fb, 5));
+    stats(e, &st);
+    assert_int_equal(st.stored[REC_STAFFING], 80);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +822,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_key_bound, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
